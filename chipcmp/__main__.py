@@ -1,0 +1,5 @@
+"""`python -m chipcmp`."""
+
+from chipcmp.cli import main
+
+main()

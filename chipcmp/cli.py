@@ -1,0 +1,284 @@
+"""The command line: options in, one core call, one renderer out. Command bodies stay a handful of lines.
+
+This module is imported for `--help` and shell completion, so it imports neither pandas nor the core at module
+level: each command imports what it needs when it runs.
+"""
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from chipcmp import schema
+from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, ChipcmpError
+from chipcmp.render import OutputFormat
+
+# --- error edge ----------------------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"chipcmp: error: {message}\n")
+    sys.stderr.flush()
+    return code
+
+
+def _broken_pipe() -> NoReturn:
+    # The reader went away (`chipcmp list | head`): stop quietly, and keep Python from complaining at exit.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
+# Typer ships its own copy of click from 0.22 on (typer._click), older releases use click itself: take the
+# exception classes from wherever typer's own BadParameter lives, so both kinds of install are handled.
+_clickexc = sys.modules[typer.BadParameter.__module__]
+_NoArgsIsHelp: type[BaseException] = getattr(_clickexc, "NoArgsIsHelpError", type("_Never", (Exception,), {}))
+
+
+class ChipcmpGroup(TyperGroup):
+    """Turns every failure into one line on stderr and a named exit code, for the entry point and tests alike."""
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # type: ignore[override]
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "chipcmp", complete_var=complete_var,
+                              standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except _NoArgsIsHelp:
+            code = 0  # typer has printed the help already
+        except _clickexc.ClickException as e:
+            ctx = getattr(e, "ctx", None)
+            where = ctx.command_path if ctx is not None else "chipcmp"
+            code = _fail(f"{e.format_message()} (see `{where} --help`)", e.exit_code)
+        except (_clickexc.Abort, typer.Abort):
+            code = _fail("interrupted", EXIT_INTERRUPTED)
+        except ChipcmpError as e:
+            code = _fail(str(e), e.exit_code)
+        except BrokenPipeError:
+            _broken_pipe()
+        except KeyboardInterrupt:
+            code = _fail("interrupted", EXIT_INTERRUPTED)
+        except Exception as e:  # a bug: say so in one line instead of a traceback
+            import os
+
+            if os.environ.get("CHIPCMP_DEBUG"):
+                raise
+            code = _fail(f"internal error: {type(e).__name__}: {e} (set CHIPCMP_DEBUG=1 for the traceback "
+                         "and please report it)", EXIT_FAILURE)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=ChipcmpGroup,
+    name="chipcmp",
+    help="Compare AI accelerators (Ascend 910B, A100, H100, H20, ...) from sourced public specifications.\n\n"
+         "Throughput is dense (no sparsity), per package; unknown figures show as —.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
+)
+
+
+# --- completion (stdlib only: no pandas, runs on every <TAB>) ------------------------------------------------
+
+
+def _complete_chip(incomplete: str) -> list[str]:
+    import csv
+    import os
+
+    from chipcmp.dataset import ENV_DATA, bundled_path
+
+    path = os.environ.get(ENV_DATA) or bundled_path()
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            names = [row.get("name", "") for row in csv.DictReader(f)]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    low = incomplete.lower()
+    return [n for n in names if n and n.lower().startswith(low)]
+
+
+def _complete_metric(incomplete: str) -> list[str]:
+    return [n for n in schema.NUMERIC_FIELDS if n.startswith(incomplete)]
+
+
+def _complete_field(incomplete: str) -> list[str]:
+    head, _, last = incomplete.rpartition(",")
+    prefix = f"{head}," if head else ""
+    return [prefix + n for n in schema.FIELD_BY_NAME if n.startswith(last)]
+
+
+# --- shared options ------------------------------------------------------------------------------------------
+
+VendorOpt = Annotated[list[str], typer.Option("--vendor", help="Only this vendor (repeatable).",
+                                              rich_help_panel="Filters")]
+CountryOpt = Annotated[list[str], typer.Option("--country", help="Only vendors from this ISO country code, e.g. CN "
+                                               "(repeatable).", rich_help_panel="Filters")]
+KindOpt = Annotated[list[str], typer.Option("--kind", help="Only this kind: gpu, asic or wafer (repeatable).",
+                                            rich_help_panel="Filters")]
+SinceOpt = Annotated[Optional[int], typer.Option("--since", help="Only chips released in or after YEAR.",
+                                                 metavar="YEAR", rich_help_panel="Filters")]
+WhereOpt = Annotated[list[str], typer.Option(
+    "--where", "-w", metavar="EXPR", rich_help_panel="Filters",
+    help="Keep chips where FIELD OP VALUE holds, e.g. 'memory_gb>=80' or 'vendor==NVIDIA' (repeatable, ANDed; "
+         "OP: >= <= > < == !=; unknown values never match).")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False,
+                                                 rich_help_panel="Output")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of "
+                                                   "stdout.", metavar="FILE", dir_okay=False,
+                                                   rich_help_panel="Output")]
+DataOpt = Annotated[Optional[Path], typer.Option(
+    "--data", metavar="FILE", rich_help_panel="Data",
+    help="Use this CSV (same schema) instead of the bundled data; also $CHIPCMP_DATA.")]
+ChipArg = Annotated[str, typer.Argument(help="Chip name or alias (case and punctuation don't matter).",
+                                        autocompletion=_complete_chip, show_default=False)]
+
+
+def _filters(vendor: list[str], country: list[str], kind: list[str], since: Optional[int],
+             where: list[str]) -> Any:
+    from chipcmp.core import Filters
+
+    def split(values: list[str]) -> tuple[str, ...]:
+        return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+    return Filters(split(vendor), split(country), split(kind), since, tuple(where))
+
+
+def _load(data: Optional[Path]) -> Any:
+    from chipcmp.dataset import load_dataset
+
+    ds = load_dataset(data)
+    for w in ds.warnings:
+        sys.stderr.write(f"chipcmp: warning: {w}\n")
+    return ds
+
+
+def _emit(result: Any, fmt: OutputFormat, output: Optional[Path], data: Optional[Path] = None) -> None:
+    from chipcmp.render import emit
+
+    protect = (data,) if data else ()
+    notes = emit(result, fmt, output, protect=protect)
+    sys.stdout.flush()  # data first, then what we have to say about it
+    for note in notes:
+        sys.stderr.write(f"chipcmp: {note}\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from chipcmp import __version__
+
+        typer.echo(f"chipcmp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Compare AI accelerators from sourced public specifications."""
+
+
+# --- commands ------------------------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_cmd(
+    columns: Annotated[Optional[str], typer.Option("--columns", "-c", metavar="A,B,...", autocompletion=_complete_field,
+                                                   help="Columns/metrics to show ('all' for every one).")] = None,
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """List chips with their key figures."""
+    from chipcmp import core
+
+    result = core.list_chips(_load(data), _filters(vendor, country, kind, since, where), columns)
+    _emit(result, fmt, output, data)
+
+
+@app.command()
+def show(chip: ChipArg, fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+         data: DataOpt = None) -> None:
+    """Show every field of one chip with units, its derived metrics, sources and notes."""
+    from chipcmp import core
+
+    _emit(core.show_chip(_load(data), chip), fmt, output, data)
+
+
+@app.command()
+def compare(
+    chips: Annotated[list[str], typer.Argument(help="Two or more chips; the first is the baseline.",
+                                               autocompletion=_complete_chip, show_default=False)],
+    baseline: Annotated[Optional[str], typer.Option("--baseline", "-b", autocompletion=_complete_chip,
+                                                    help="Chip the ratios are relative to (default: the first).")] = None,
+    metrics: Annotated[Optional[str], typer.Option("--metrics", "-m", metavar="A,B,...", autocompletion=_complete_field,
+                                                   help="Rows to show: columns and metrics ('all' for every one).")] = None,
+    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """Compare chips side by side, with each chip's ratio to a baseline."""
+    from chipcmp import core
+
+    _emit(core.compare(_load(data), chips, baseline, metrics), fmt, output, data)
+
+
+class Order(str, Enum):
+    best = "best"
+    asc = "asc"
+    desc = "desc"
+
+
+@app.command()
+def rank(
+    metric: Annotated[str, typer.Option("--metric", "-m", autocompletion=_complete_metric, show_default=False,
+                                        help="Column or metric to rank by (see `chipcmp metrics`).")],
+    top: Annotated[Optional[int], typer.Option("--top", "-n", metavar="N", help="Show only the best N.")] = None,
+    asc: Annotated[Optional[bool], typer.Option("--asc/--desc", help="Override the metric's own best-first "
+                                                "direction.", show_default=False)] = None,
+    columns: Annotated[Optional[str], typer.Option("--columns", "-c", metavar="A,B,...",
+                                                   autocompletion=_complete_field,
+                                                   help="Extra columns/metrics to show.")] = None,
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """Rank chips by a column or metric, best first; chips with an unknown value are left out (said on stderr)."""
+    from chipcmp import core
+
+    result = core.rank(_load(data), metric, _filters(vendor, country, kind, since, where), top, asc, columns)
+    _emit(result, fmt, output, data)
+
+
+@app.command()
+def export(
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], fmt: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="Output format.", case_sensitive=False, rich_help_panel="Output")] = OutputFormat.csv,
+    output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """Export the (filtered) data with every derived metric, sources and the dataset version (CSV by default)."""
+    from chipcmp import core
+
+    _emit(core.export(_load(data), _filters(vendor, country, kind, since, where)), fmt, output, data)
+
+
+@app.command()
+def metrics(fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None) -> None:
+    """List every column and derived metric with its unit, formula and better direction."""
+    from chipcmp import core
+
+    _emit(core.metrics_table(), fmt, output)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    typer.main.get_command(app)(prog_name="chipcmp")
+
+
+__all__ = ["EXIT_USAGE", "app", "main"]

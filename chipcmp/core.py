@@ -1,0 +1,372 @@
+"""The core: pure pandas over the loaded chips. Filters, name resolution, metrics, list/show/compare/rank/export.
+
+Nothing here prints or exits: functions return frames or a `Result` and raise the domain errors of
+`chipcmp.errors`; the CLI decides how to show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chipcmp import schema, where
+from chipcmp.errors import EmptyResult, UnknownChip, UnknownMetric, UsageError, did_you_mean
+from chipcmp.result import Col, Result
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from chipcmp.dataset import Dataset
+
+LIST_COLUMNS = (
+    "name", "vendor", "form_factor", "release_year", "memory_gb", "memory_bw_tbs", "interconnect_gbs", "tdp_w",
+    "bf16_tflops", "fp8_tflops", "int8_tops", "price_usd",
+)
+# Rows of `compare` besides the metrics flagged `default` in the registry.
+COMPARE_COLUMNS = (
+    "vendor", "vendor_country", "kind", "form_factor", "release_year", "process_node", "compute_dies",
+    "die_area_mm2", "memory_gb", "memory_type", "memory_bw_tbs", "interconnect_gbs", "tdp_w",
+    *schema.THROUGHPUT_COLUMNS, "price_usd", "price_kind", "confidence",
+)
+_NORMALIZE = r"[\W_]+"
+
+
+# --- metrics -------------------------------------------------------------------------------------------------
+
+
+def field_names(kind: str = "all") -> list[str]:
+    """Names of columns and/or metrics, for completion and error messages."""
+    if kind == "metric":
+        return list(schema.METRIC_BY_NAME)
+    if kind == "numeric":
+        return list(schema.NUMERIC_FIELDS)
+    return list(schema.FIELD_BY_NAME)
+
+
+def check_field(name: str, *, numeric: bool = True) -> schema.Field:
+    """The registry entry for `name`, or UnknownMetric listing what is valid."""
+    f = schema.FIELD_BY_NAME.get(name)
+    if f is None or (numeric and not f.numeric):
+        choices = field_names("numeric" if numeric else "all")
+        raise UnknownMetric(f"unknown metric {name!r}{did_you_mean(name, choices)} "
+                            f"(valid: {', '.join(choices)}; `chipcmp metrics` explains each)")
+    return f
+
+
+def with_metrics(df: pd.DataFrame, names: Iterable[str] | None = None) -> pd.DataFrame:
+    """Add derived metrics (all, or those named) as columns, computed vectorised; columns are left alone."""
+    wanted = schema.METRICS if names is None else [schema.METRIC_BY_NAME[n] for n in names
+                                                   if n in schema.METRIC_BY_NAME]
+    new = {m.name: m.compute(df) for m in wanted if m.name not in df.columns}
+    if not new:
+        return df
+    import numpy as np
+    import pandas as pd
+
+    out = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
+    cols = list(new)
+    out[cols] = out[cols].replace([np.inf, -np.inf], np.nan)  # belt and braces: a ratio is never infinite
+    return out
+
+
+# --- filters -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters every data command takes. Each given filter narrows; values within one filter are ORed."""
+
+    vendor: tuple[str, ...] = ()
+    country: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    since: int | None = None
+    where: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [f"vendor={'|'.join(self.vendor)}" if self.vendor else "",
+                 f"country={'|'.join(self.country)}" if self.country else "",
+                 f"kind={'|'.join(self.kind)}" if self.kind else "",
+                 f"since={self.since}" if self.since is not None else "",
+                 *self.where]
+        return ", ".join(p for p in parts if p)
+
+
+def _match_values(df: pd.DataFrame, column: str, wanted: Sequence[str], option: str) -> pd.Series:
+    """Rows whose `column` equals one of `wanted` (case/punctuation-insensitive); unknown values are an error."""
+    key = df[column].fillna("").str.casefold().str.replace(_NORMALIZE, "", regex=True)
+    present = sorted(set(df[column].dropna()))
+    mask = key.eq("__none__")
+    for w in wanted:
+        k = _norm(w)
+        hit = key.eq(k)
+        if not hit.any():
+            raise UsageError(f"{option} {w!r} matches no chip{did_you_mean(w, present)} "
+                             f"(known: {', '.join(present)})")
+        mask |= hit
+    return mask
+
+
+def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """The rows that pass every filter. Metrics named in --where are computed (and kept) as needed."""
+    conditions = [where.parse(w) for w in f.where]
+    if f.kind:
+        bad = [k for k in f.kind if k.lower() not in schema.KINDS]
+        if bad:
+            raise UsageError(f"--kind {bad[0]!r} is not a kind; use one of {', '.join(schema.KINDS)}")
+    df = with_metrics(df, [c.field for c in conditions])
+    mask = df["name"].notna()
+    if f.vendor:
+        mask &= _match_values(df, "vendor", f.vendor, "--vendor")
+    if f.country:
+        mask &= _match_values(df, "vendor_country", f.country, "--country")
+    if f.kind:
+        mask &= df["kind"].str.lower().isin([k.lower() for k in f.kind])
+    if f.since is not None:
+        mask &= df["release_year"].ge(f.since)
+    for c in conditions:
+        s = df[c.field]
+        if isinstance(c.value, str):
+            s = s.fillna("").str.casefold().str.replace(_NORMALIZE, "", regex=True)
+            hit = where.OPS[c.op](s, _norm(c.value)) & df[c.field].notna()
+        else:
+            hit = where.OPS[c.op](s, c.value) & s.notna()
+        mask &= hit
+    out = df[mask]
+    if out.empty:
+        raise EmptyResult(f"no chip matches the filters ({f.describe()}); loosen them or check `chipcmp list`")
+    return out
+
+
+# --- names ---------------------------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    import re
+
+    return re.sub(_NORMALIZE, "", text.casefold())
+
+
+def _name_keys(df: pd.DataFrame) -> pd.Series:
+    """Every normalised key a chip answers to (name, aliases, vendor+name, vendor+alias), indexed by row."""
+    import pandas as pd
+
+    names = df["name"].fillna("")
+    aliases = df["aliases"].fillna("").str.split("|").explode()
+    vendor = df["vendor"].fillna("")
+    keys = pd.concat([names, aliases, vendor + " " + names, vendor.reindex(aliases.index) + " " + aliases])
+    keys = keys[keys.str.strip().ne("") & keys.ne(vendor.reindex(keys.index) + " ")]
+    return keys.str.casefold().str.replace(_NORMALIZE, "", regex=True)
+
+
+def resolve(df: pd.DataFrame, queries: Sequence[str]) -> list:
+    """Row labels of the chips named by `queries`, in order. Unknown or ambiguous names raise UnknownChip."""
+    keys = _name_keys(df)
+    labels: list = []
+    for q in queries:
+        k = _norm(q)
+        hits = keys.index[keys.eq(k)].unique() if k else []
+        if len(hits) == 1:
+            if hits[0] in labels:
+                raise UsageError(f"{q!r} names {df.at[hits[0], 'name']!r}, which is already in the list; "
+                                 "name each chip once")
+            labels.append(hits[0])
+            continue
+        if len(hits) > 1:
+            names = ", ".join(repr(n) for n in df.loc[hits, "name"])
+            raise UnknownChip(f"chip {q!r} is ambiguous: it matches {names}; use the full name")
+        candidates = list(df["name"]) + [a for a in df["aliases"].dropna().str.split("|").explode() if a]
+        hint = did_you_mean(q, candidates) or "; `chipcmp list` shows every chip"
+        raise UnknownChip(f"unknown chip {q!r}{hint}")
+    return labels
+
+
+# --- commands ------------------------------------------------------------------------------------------------
+
+
+def _cols(names: Iterable[str], bar: str | None = None) -> list[Col]:
+    return [Col.of(n, bar=n == bar) for n in names]
+
+
+def _parse_fields(spec: str | None, default: Sequence[str]) -> list[str]:
+    if not spec:
+        return list(default)
+    if spec.strip().lower() == "all":
+        return [n for n in schema.FIELD_BY_NAME if n != "name"]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    for n in names:
+        if n not in schema.FIELD_BY_NAME:
+            raise UnknownMetric(f"unknown field {n!r}{did_you_mean(n, field_names())} (`chipcmp metrics` lists "
+                                "every column and metric, or use 'all')")
+    return names
+
+
+def list_chips(ds: Dataset, filters: Filters, columns: str | None = None) -> Result:
+    """Chips as rows with key columns (or the given ones)."""
+    names = _parse_fields(columns, LIST_COLUMNS)
+    if "name" not in names:
+        names.insert(0, "name")
+    df = with_metrics(apply_filters(ds.frame, filters), names)
+    title = f"{len(df)} chips" + (f" ({filters.describe()})" if filters.describe() else "")
+    return Result(df[names], _cols(names), title=title, meta=_meta(ds))
+
+
+def show_chip(ds: Dataset, query: str) -> Result:
+    """Every field of one chip with its unit, then its derived metrics."""
+    import pandas as pd
+
+    (label,) = resolve(ds.frame, [query])
+    row = with_metrics(ds.frame.loc[[label]]).iloc[0]
+    rows = []
+    unknown_metrics = 0
+    for name, f in schema.FIELD_BY_NAME.items():
+        if name in ("name", "sources", "notes", "price_source"):
+            continue
+        is_metric = name in schema.METRIC_BY_NAME
+        if is_metric and pd.isna(row[name]):
+            unknown_metrics += 1  # every column is listed, known or not; a metric only when it can be computed
+            continue
+        override = ds.overridden.get((str(label), name))
+        rows.append({"field": name, "label": f.label, "value": row[name], "unit": f.unit,
+                     "kind": "metric" if is_metric else "column", "overridden_by": override or ""})
+    frame = pd.DataFrame(rows)
+    cols = [Col("label", "Field"), Col("value", "Value", numeric=True, kind="row"), Col("unit", "Unit")]
+    if ds.overridden:
+        cols.append(Col("overridden_by", "From"))
+    footer = [f"Sources: {' '.join(_split(row['sources']))}"]
+    if unknown_metrics:
+        footer.append(f"{unknown_metrics} derived metrics are unknown for lack of inputs (`chipcmp metrics` lists them)")
+    if pd.notna(row["price_source"]):
+        footer.append(f"Price source: {row['price_source']}")
+    if pd.notna(row["notes"]):
+        footer.append(f"Notes: {row['notes']}")
+    meta = _meta(ds) | {"chip": row["name"], "vendor": row["vendor"], "confidence": row["confidence"],
+                        "sources": _split(row["sources"]), "notes": _text(row["notes"]),
+                        "price_source": _text(row["price_source"])}
+    title = f"{row['vendor']} {row['name']} (confidence: {_text(row['confidence']) or 'unknown'})"
+    kinds = [schema.FIELD_BY_NAME[n].kind for n in frame["field"]]
+    return Result(frame, cols, title=title, footer=footer, meta=meta, row_kinds=kinds)
+
+
+def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
+            metrics: str | None = None) -> Result:
+    """Chips as columns, fields as rows, with each chip's ratio to the baseline (the first chip by default)."""
+    import pandas as pd
+
+    if len(queries) < 2:
+        raise UsageError("compare needs at least two chips, e.g. chipcmp compare 'Ascend 910B' H100 H20")
+    labels = resolve(ds.frame, queries)
+    default = [*COMPARE_COLUMNS, *(m.name for m in schema.METRICS if m.default)]
+    names = [n for n in _parse_fields(metrics, default) if n != "name"]
+    df = with_metrics(ds.frame.loc[labels], names)
+    chips = list(df["name"])
+    base_label = labels[0] if baseline is None else resolve(ds.frame, [baseline])[0]
+    if base_label not in labels:
+        raise UsageError(f"--baseline {baseline!r} is not one of the compared chips; add it to the list")
+    base = ds.frame.at[base_label, "name"]
+    rows = []
+    for n in names:
+        f = schema.FIELD_BY_NAME[n]
+        row: dict[str, object] = {"field": n, "label": f.label, "unit": f.unit}
+        for label, chip in zip(labels, chips):
+            row[chip] = df.at[label, n]
+        # Ratios only where a direction is defined: 2,024 / 2,022 years or a ratio of die counts mean nothing.
+        b = df.at[base_label, n]
+        for label, chip in zip(labels, chips):
+            if label != base_label:
+                v = df.at[label, n]
+                ok = f.higher_is_better is not None and pd.notna(v) and pd.notna(b) and b > 0
+                row[f"{chip} / {base}"] = v / b if ok else float("nan")
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    ratio_cols = [f"{c} / {base}" for c in chips if c != base]
+    for c in ratio_cols:
+        frame[c] = pd.to_numeric(frame[c])
+    cols = [Col("label", "Field"), Col("unit", "Unit"), *(Col(c, c, numeric=True, kind="row") for c in chips),
+            *(Col(c, c, numeric=True, kind="ratio") for c in ratio_cols)]
+    notes = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels)
+             if _norm(q) != _norm(ds.frame.at[lbl, "name"])]
+    return Result(frame, cols, title=f"{' vs '.join(chips)} (ratios to {base})", notes=notes,
+                  row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names],
+                  meta=_meta(ds) | {"baseline": base, "chips": chips})
+
+
+def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None,
+         ascending: bool | None = None, columns: str | None = None) -> Result:
+    """Chips sorted best-first by `metric` (its own direction unless `ascending` says otherwise)."""
+    f = check_field(metric)
+    if top is not None and top < 1:
+        raise UsageError(f"--top {top}: give a positive number of chips")
+    df = with_metrics(apply_filters(ds.frame, filters), [metric])
+    known = df[df[metric].notna()]
+    notes = []
+    missing = len(df) - len(known)
+    if missing:
+        inputs = f.inputs if isinstance(f, schema.Metric) else (metric,)
+        lacking = [f"{i}: {int(df.loc[df[metric].isna(), i].isna().sum())}" for i in inputs
+                   if i in df.columns and df.loc[df[metric].isna(), i].isna().any()]
+        why = f" (unknown {', '.join(lacking)})" if lacking and len(inputs) <= 3 else ""
+        notes.append(f"left out {missing} of {len(df)} chips with unknown {metric}{why}")
+    if known.empty:
+        raise EmptyResult(f"no chip has a known {metric}; " + (notes[0] if notes else "check the filters"))
+    asc = (not f.higher_is_better) if ascending is None else ascending
+    known = known.sort_values([metric, "name"], ascending=[asc, True], kind="mergesort")
+    if top is not None:
+        known = known.head(top)
+    extra = _parse_fields(columns, []) if columns else []
+    inputs = list(f.inputs) if isinstance(f, schema.Metric) and len(f.inputs) <= 3 else []
+    names = ["name", "vendor", metric, *[i for i in [*inputs, *extra] if i not in ("name", "vendor", metric)]]
+    known = with_metrics(known, names)
+    out = known[names].copy()
+    out.insert(0, "rank", range(1, len(out) + 1))
+    direction = "ascending" if asc else "descending"
+    title = f"Chips by {metric} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
+    return Result(out, [Col("rank", "#", numeric=True, kind="int"), *_cols(names, bar=metric)], title=title,
+                  notes=notes, meta=_meta(ds) | {"metric": metric, "order": direction})
+
+
+def export(ds: Dataset, filters: Filters) -> Result:
+    """The filtered data with every column, every derived metric, its sources and the dataset version."""
+    df = with_metrics(apply_filters(ds.frame, filters))
+    names = [*(c.name for c in schema.COLUMNS), *(m.name for m in schema.METRICS)]
+    out = df[names].copy()
+    out["dataset_version"] = ds.version
+    if ds.overridden:
+        out["overridden"] = [
+            "; ".join(f"{c}<-{src}" for (lbl, c), src in ds.overridden.items() if lbl == str(i)) for i in out.index
+        ]
+    cols = [*_cols(names), Col("dataset_version", "Dataset version")]
+    if ds.overridden:
+        cols.append(Col("overridden", "Overridden"))
+    return Result(out, cols, title=f"{len(out)} chips", meta=_meta(ds))
+
+
+def metrics_table() -> Result:
+    """Every column and derived metric: unit, formula or meaning, and which direction is better."""
+    import pandas as pd
+
+    rows = []
+    for name, f in schema.FIELD_BY_NAME.items():
+        better = f.higher_is_better
+        rows.append({"name": name, "type": "metric" if name in schema.METRIC_BY_NAME else "column",
+                     "unit": f.unit, "better": "" if better is None else ("higher" if better else "lower"),
+                     "description": f.description})
+    cols = [Col("name", "Name"), Col("type", "Type"), Col("unit", "Unit"), Col("better", "Better"),
+            Col("description", "Formula / meaning")]
+    return Result(pd.DataFrame(rows), cols, title="Columns and derived metrics")
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _split(cell: object) -> list[str]:
+    text = _text(cell)
+    return [s.strip() for s in text.split("|") if s.strip()] if text else []
+
+
+def _text(cell: object) -> str:
+    return cell if isinstance(cell, str) else ""
+
+
+def _meta(ds: Dataset) -> dict[str, object]:
+    return {"dataset_version": ds.version, "data_files": [s.label for s in ds.sources]}

@@ -1,0 +1,249 @@
+"""Load and validate chip data: the bundled CSV, a replacement (--data) and overlays (--add).
+
+Everything here is vectorised: a user file of a million rows is parsed by pandas' C reader in one pass, and the
+slow, exact diagnosis (which row, which column) only runs once a file is known to be bad.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chipcmp import schema
+from chipcmp.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+BUNDLED = "chips.csv"
+ENV_DATA = "CHIPCMP_DATA"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the rows came from: shown in outputs and carried in exports."""
+
+    label: str  # "bundled" or the path as the user gave it
+    sha256: str
+    rows: int
+
+
+@dataclass
+class Dataset:
+    """The loaded chips (one row per chip, columns as in `schema.COLUMNS`) and their provenance."""
+
+    frame: pd.DataFrame
+    sources: list[Source]
+    warnings: list[str] = field(default_factory=list)
+    # (row label, column) pairs whose value came from an overlay file, and from which file
+    overridden: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """Dataset version: the chipcmp version plus the short hash of every file read."""
+        from chipcmp import __version__
+
+        return f"chipcmp {__version__}; " + "; ".join(f"{s.label} sha256:{s.sha256[:12]}" for s in self.sources)
+
+
+def bundled_path() -> Path:
+    """Path of the CSV shipped inside the package.
+
+    A wheel carries it as chipcmp/data/chips.csv (see pyproject's force-include). A source checkout or editable
+    install has no such copy, and then the one file of truth, data/chips.csv at the repo's top, is used.
+    """
+    from importlib.resources import files
+
+    packaged = files("chipcmp").joinpath("data", BUNDLED)
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "data" / BUNDLED
+
+
+def _dtypes() -> dict[str, str]:
+    return {c.name: ("float64" if c.numeric else "str") for c in schema.COLUMNS}
+
+
+def _check_readable(path: Path, shown: str) -> bytes:
+    if not path.exists():
+        raise DataError(f"{shown}: no such file; check the path (or drop --data to use the bundled data)")
+    if path.is_dir():
+        raise DataError(f"{shown}: is a directory; give the path of a CSV file")
+    try:
+        head = path.open("rb").read(4096)
+    except OSError as e:
+        raise DataError(f"{shown}: cannot be read ({e.strerror}); check its permissions") from None
+    if not head.strip():
+        raise DataError(f"{shown}: the file is empty; it needs a header row starting with 'name' and one row per chip")
+    return head
+
+
+def _check_header(head: bytes, shown: str) -> list[str]:
+    import csv
+    import io
+
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # not just a multi-byte character cut at the 4 KiB boundary
+            raise DataError(f"{shown}: is not UTF-8 text (byte 0x{head[e.start]:02x} at offset {e.start}); "
+                            "save it as UTF-8 CSV") from None
+        text = head[: e.start].decode("utf-8-sig")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    header = next(csv.reader(io.StringIO(first)), [])
+    names = [h.strip() for h in header]
+    if "name" not in names:
+        for delim in (";", "\t", "|"):
+            if delim in first and first.count(delim) >= max(1, first.count(",")):
+                raise DataError(f"{shown}: looks {'tab' if delim == chr(9) else repr(delim)}-separated; "
+                                "chipcmp reads comma-separated CSV (save it with ',' as the delimiter)")
+        raise DataError(f"{shown}: has no 'name' column in its header; the first line must name the columns, "
+                        "e.g. name,vendor,bf16_tflops")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DataError(f"{shown}: column {dupes[0]!r} appears more than once in the header; keep one")
+    if any(not n for n in names):
+        raise DataError(f"{shown}: the header has an empty column name (column {names.index('') + 1}); "
+                        "name every column")
+    return names
+
+
+def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
+    """Read one chips CSV into a frame with the schema's dtypes. Returns (frame, warnings).
+
+    Raises DataError naming the file, row (as a 1-based line of the file) and column for anything malformed.
+    """
+    import pandas as pd
+
+    head = _check_readable(path, shown)
+    names = _check_header(head, shown)
+    notes: list[str] = []
+    unknown = [n for n in names if n not in schema.COLUMN_BY_NAME]
+    if unknown:
+        notes.append(f"{shown}: ignoring unknown column(s) {', '.join(map(repr, unknown))} "
+                     "(run `chipcmp metrics` for the schema)")
+    dtypes = {n: t for n, t in _dtypes().items() if n in names}
+    try:
+        with warnings.catch_warnings():
+            # pandas only *warns* when the first data row has more fields than the header: make it an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                path, dtype=dtypes, usecols=[n for n in names if n in schema.COLUMN_BY_NAME],
+                encoding="utf-8-sig", keep_default_na=False, na_values=[""], index_col=False,
+                skipinitialspace=True,
+            )
+    except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
+        raise DataError(f"{shown}: {_parser_message(e)}; every row needs as many fields as the header") from None
+    except ValueError:
+        raise _diagnose_values(path, shown, names) from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"{shown}: is not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{shown}: the file is empty; it needs a header row and one row per chip") from None
+    if df.empty:
+        raise DataError(f"{shown}: has a header but no rows; add one row per chip")
+    _check_values(df, shown)
+    # Every schema column exists afterwards, empty where the file did not have it.
+    for c in schema.COLUMNS:
+        if c.name not in df.columns:
+            df[c.name] = pd.Series(float("nan") if c.numeric else pd.NA, index=df.index, dtype=_dtypes()[c.name])
+    df = df[[c.name for c in schema.COLUMNS]]
+    for c in schema.TEXT_COLUMNS:
+        df[c] = df[c].str.strip()
+    return df, notes
+
+
+def _parser_message(e: Exception) -> str:
+    import re
+
+    text = str(e)
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if m:
+        return f"line {m[2]} has {m[3]} fields but the header has {m[1]}"
+    return "the first data row has more fields than the header" if "Length of header" in text else text.strip()
+
+
+def _diagnose_values(path: Path, shown: str, names: list[str]) -> DataError:
+    """Slow path, only for a file already known to be bad: find the first non-numeric cell."""
+    import pandas as pd
+
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False)
+    for col in raw.columns:
+        c = schema.COLUMN_BY_NAME.get(col)
+        if c is None or not c.numeric:
+            continue
+        text = raw[col].str.strip()
+        bad = text.ne("") & pd.to_numeric(text, errors="coerce").isna()
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            return DataError(f"{shown}: line {i + 2}, column {col!r}: {raw[col].iloc[i]!r} is not a number "
+                             f"({c.unit or 'plain number'} expected; leave the cell empty if unknown)")
+    return DataError(f"{shown}: a value could not be read as the schema's type")
+
+
+def _check_values(df: pd.DataFrame, shown: str) -> None:
+    """Reject values no chip can have: inf, negative or zero sizes. The audit checks plausibility further."""
+    import numpy as np
+
+    num = [c for c in schema.NUMERIC_COLUMNS if c in df.columns]
+    if num:
+        values = df[num].to_numpy(dtype="float64")
+        bad = np.isinf(values) | (values <= 0)
+        if bad.any():
+            r, k = np.argwhere(bad)[0]
+            v = values[r, k]
+            what = "infinite" if np.isinf(v) else ("zero" if v == 0 else "negative")
+            raise DataError(f"{shown}: line {r + 2}, column {num[k]!r}: {what} value {v:g} is impossible; "
+                            "leave the cell empty if unknown")
+    names = df["name"]
+    if names.isna().any() or names.str.strip().eq("").any():
+        r = int((names.isna() | names.str.strip().eq("")).to_numpy().argmax())
+        raise DataError(f"{shown}: line {r + 2}: empty 'name'; every row needs a chip name")
+    key = names.map(normalize) if len(names) < 50_000 else names.str.lower().str.replace(r"[^0-9a-z]", "", regex=True)
+    dup = key.duplicated(keep=False)
+    if dup.any():
+        first = names[dup].iloc[0]
+        lines = [str(i + 2) for i in np.flatnonzero(key.eq(normalize(first)).to_numpy())][:3]
+        raise DataError(f"{shown}: chip name {first!r} appears more than once (lines {', '.join(lines)}); "
+                        "keep one row per chip")
+
+
+def normalize(text: str) -> str:
+    """Key for name matching: case- and punctuation-insensitive ('Ascend-910B' == 'ascend 910b')."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, shown: str, mtime_ns: int) -> tuple[pd.DataFrame, Source, tuple[str, ...]]:
+    p = Path(path)
+    df, notes = read_table(p, shown)
+    return df, Source(shown, _sha256(p), len(df)), tuple(notes)
+
+
+def load_dataset(data: str | os.PathLike[str] | None = None) -> Dataset:
+    """Load the chips: `data` (or $CHIPCMP_DATA) replaces the bundled CSV. Cached per file, once per process."""
+    if data is None:
+        data = os.environ.get(ENV_DATA) or None
+    if data is None:
+        path, shown = bundled_path(), "bundled"
+    else:
+        path, shown = Path(data), str(data)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        mtime = 0  # read_table reports the problem precisely
+    df, source, notes = _load_cached(str(path), shown, mtime)
+    return Dataset(df.copy(), [source], list(notes))

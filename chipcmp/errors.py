@@ -1,0 +1,55 @@
+"""Domain errors. The core raises them; the CLI edge turns each into one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+# Exit codes, named once (as pipx does in constants.py).
+EXIT_OK = 0
+EXIT_FAILURE = 1  # data, I/O or "nothing to show" failures
+EXIT_USAGE = 2  # bad arguments: unknown chip, metric, filter, option value
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+
+
+class ChipcmpError(Exception):
+    """Base class: a message fit to show the user as is, and the exit code that goes with it."""
+
+    exit_code = EXIT_FAILURE
+
+
+class UsageError(ChipcmpError):
+    """The user asked for something that does not exist or does not parse."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnknownChip(UsageError):
+    pass
+
+
+class UnknownMetric(UsageError):
+    pass
+
+
+class FilterError(UsageError):
+    pass
+
+
+class DataError(ChipcmpError):
+    """A data file is missing, unreadable or malformed."""
+
+
+class OutputError(ChipcmpError):
+    """An output file cannot be written."""
+
+
+class EmptyResult(ChipcmpError):
+    """Filters left nothing to show."""
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...], n: int = 3) -> str:
+    """' (did you mean: a, b?)' for the closest choices, or '' when none is close."""
+    import difflib
+
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=0.6)
+    return f"; did you mean {', '.join(repr(by_lower[c]) for c in close)}?" if close else ""

@@ -1,0 +1,256 @@
+"""Renderers: one `Result` in, a rich table, CSV, JSON or Markdown out. Compute once, render many.
+
+Data goes to stdout (or the `-o` file, written atomically); notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from chipcmp.errors import OutputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from chipcmp.result import Col, Result
+
+MISSING = "—"
+TABLE_MAX_ROWS = 200  # a terminal table longer than this is cut, with a note pointing at --top / --format csv
+BAR_WIDTH = 10
+# Spreadsheets treat a cell starting with these as a formula (CSV injection); such text cells get a leading '.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class OutputFormat(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+# --- values --------------------------------------------------------------------------------------------------
+
+
+def is_missing(v: Any) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(v != v)  # NaN and pd.NA; a plain `is NaN` misses numpy and pandas scalars
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_number(v: float, kind: str = "float") -> str:
+    """Human formatting: thousands separators, about four significant digits, never scientific for data."""
+    if kind == "int":
+        return f"{int(round(v))}"
+    if kind == "ratio":
+        return f"{v:.2f}×"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a == 0:
+        return "0"
+    if a < 0.001:
+        return f"{v:.2e}"
+    digits = max(0, 3 - int(math.floor(math.log10(a))))
+    return f"{v:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def fmt_cell(v: Any, col: Col, row_kind: str | None = None) -> str:
+    kind = row_kind if col.kind == "row" and row_kind else col.kind
+    if is_missing(v):
+        return "" if col.kind == "ratio" and row_kind == "text" else MISSING  # no ratio of words
+    if col.numeric and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return fmt_number(float(v), kind)
+    return str(v)
+
+
+def neutralize(v: Any) -> Any:
+    """Escape text that a spreadsheet would run as a formula; numbers pass untouched."""
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
+    return v
+
+
+# --- output target -------------------------------------------------------------------------------------------
+
+
+def check_output_path(path: Path, protect: tuple[Path, ...] = ()) -> None:
+    """Fail before any work if `path` cannot be written, so no partial file is ever left behind."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.exists() and not path.is_file():
+        raise OutputError(f"cannot write {path}: it exists and is not a regular file; choose a file path")
+    if not parent.exists():
+        raise OutputError(f"cannot write {path}: directory {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: directory {parent} is not writable; choose another location")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputError(f"cannot write {path}: the file is read-only; choose another name")
+    for p in protect:
+        try:
+            if path.exists() and path.samefile(p):
+                raise OutputError(f"refusing to overwrite the input file {path}; choose another output name")
+        except OSError:
+            continue
+
+
+def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
+    """Write through a temporary file in the same directory, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            write(f)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
+        raise
+
+
+# --- renderers -----------------------------------------------------------------------------------------------
+
+
+def _bar(v: float, top: float) -> str:
+    if is_missing(v) or top <= 0 or v <= 0:
+        return ""
+    eighths = round(BAR_WIDTH * 8 * min(v / top, 1.0))
+    full, part = divmod(eighths, 8)
+    return "█" * full + ("" if part == 0 else " ▏▎▍▌▋▊▉"[part])
+
+
+def render_table(result: Result, console: Console) -> list[str]:
+    """Print a rich table; return notes about what was left out (for stderr)."""
+    from rich import box
+    from rich.table import Table
+
+    notes: list[str] = []
+    frame = result.frame
+    if len(frame) > TABLE_MAX_ROWS:
+        notes.append(f"showing the first {TABLE_MAX_ROWS} of {len(frame):,} rows; use --top N, "
+                     "--format csv or -o FILE for all of them")
+        frame = frame.head(TABLE_MAX_ROWS)
+    plain = not console.is_terminal
+    table = Table(title=result.title or None, box=box.ASCII if plain else box.SIMPLE_HEAVY,
+                  title_justify="left", show_edge=not plain, pad_edge=not plain)
+    bars: dict[str, float] = {}
+    for col in result.columns:
+        table.add_column(col.header, justify="right" if col.numeric else "left", overflow="fold")
+        if col.bar and console.width >= 80:
+            vals = frame[col.key].abs().max()
+            bars[col.key] = float(vals) if not is_missing(vals) else 0.0
+            table.add_column("", justify="left", no_wrap=True, style="cyan")
+    kinds = result.row_kinds or [None] * len(frame)
+    for (_, row), row_kind in zip(frame.iterrows(), kinds):
+        cells: list[str] = []
+        for col in result.columns:
+            cells.append(fmt_cell(row[col.key], col, row_kind))
+            if col.key in bars:
+                cells.append(_bar(row[col.key], bars[col.key]))
+        table.add_row(*cells)
+    console.print(table)
+    for line in result.footer:
+        console.print(line, highlight=False, markup=False, overflow="fold")
+    return notes
+
+
+def _csv_frame(result: Result) -> Any:
+    frame = result.frame[[c.key for c in result.columns]]
+    text_cols = [c.key for c in result.columns if not c.numeric or frame[c.key].dtype == object]
+    if text_cols:
+        frame = frame.copy()
+        for c in text_cols:
+            frame[c] = frame[c].map(neutralize, na_action="ignore")
+    return frame
+
+
+def render_csv(result: Result, out: IO[str]) -> None:
+    _csv_frame(result).to_csv(out, index=False, lineterminator="\n")
+
+
+def render_json(result: Result, out: IO[str]) -> None:
+    frame = result.frame[[c.key for c in result.columns]]
+    meta = {"title": result.title, **result.meta, "notes": result.footer}
+    out.write('{"meta": ')
+    out.write(json.dumps(meta, ensure_ascii=False, default=str))
+    out.write(', "rows": ')
+    out.write(frame.to_json(orient="records", force_ascii=False, double_precision=10))
+    out.write("}\n")
+
+
+def render_markdown(result: Result, out: IO[str]) -> None:
+    def esc(s: str) -> str:
+        return str(neutralize(s)).replace("|", "\\|").replace("\n", " ")
+
+    if result.title:
+        out.write(f"**{esc(result.title)}**\n\n")
+    out.write("| " + " | ".join(esc(c.header) for c in result.columns) + " |\n")
+    out.write("|" + "|".join("---:" if c.numeric else "---" for c in result.columns) + "|\n")
+    keys = [c.key for c in result.columns]
+    kinds = result.row_kinds or [None] * len(result.frame)
+    for row, row_kind in zip(result.frame[keys].itertuples(index=False, name=None), kinds):
+        out.write("| " + " | ".join(esc(fmt_cell(v, c, row_kind)) for v, c in zip(row, result.columns)) + " |\n")
+    if result.footer:
+        out.write("\n" + "\n".join(f"_{esc(line)}_  " for line in result.footer) + "\n")
+
+
+WRITERS: dict[OutputFormat, Callable[[Result, IO[str]], None]] = {
+    OutputFormat.csv: render_csv,
+    OutputFormat.json: render_json,
+    OutputFormat.markdown: render_markdown,
+}
+
+
+def make_console(file: IO[str] | None = None, *, stderr: bool = False, width: int | None = None) -> Console:
+    """A console for data (stdout) or messages (stderr). Piped output is plain text and never wrapped."""
+    from rich.console import Console
+
+    stream = file or (sys.stderr if stderr else sys.stdout)
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    if width is None and not is_tty and not stderr:
+        width = 10_000  # a pipe or file has no width: let the table take what it needs
+    return Console(file=stream, width=width, stderr=stderr, highlight=False, soft_wrap=stderr)
+
+
+def emit(result: Result, fmt: OutputFormat, output: Path | None, console: Console | None = None,
+         protect: tuple[Path, ...] = ()) -> list[str]:
+    """Render `result` as `fmt` to `output` (a file, atomically) or stdout. Returns notes for stderr."""
+    notes = list(result.notes)
+    if fmt is not OutputFormat.table and result.footer:
+        notes += result.footer if fmt is OutputFormat.csv else []
+    if output is not None:
+        check_output_path(output, protect)
+        if fmt is OutputFormat.table:
+            def write_table(f: IO[str]) -> None:
+                notes.extend(render_table(result, make_console(f)))
+            write_atomic(output, write_table)
+        else:
+            write_atomic(output, lambda f: WRITERS[fmt](result, f))
+        notes.append(f"wrote {len(result.frame):,} rows to {output}")
+        return notes
+    if fmt is OutputFormat.table:
+        notes.extend(render_table(result, console or make_console()))
+    else:
+        WRITERS[fmt](result, sys.stdout)
+        sys.stdout.flush()
+    return notes
