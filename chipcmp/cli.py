@@ -7,7 +7,7 @@ level: each command imports what it needs when it runs.
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -38,6 +38,7 @@ def _broken_pipe() -> NoReturn:
 # exception classes from wherever typer's own BadParameter lives, so both kinds of install are handled.
 _clickexc = sys.modules[typer.BadParameter.__module__]
 _NoArgsIsHelp: type[BaseException] = getattr(_clickexc, "NoArgsIsHelpError", type("_Never", (Exception,), {}))
+_Abort: type[BaseException] = getattr(_clickexc, "Abort", typer.Abort)
 
 
 class ChipcmpGroup(TyperGroup):
@@ -55,7 +56,7 @@ class ChipcmpGroup(TyperGroup):
             ctx = getattr(e, "ctx", None)
             where = ctx.command_path if ctx is not None else "chipcmp"
             code = _fail(f"{e.format_message()} (see `{where} --help`)", e.exit_code)
-        except (_clickexc.Abort, typer.Abort):
+        except (_Abort, typer.Abort):
             code = _fail("interrupted", EXIT_INTERRUPTED)
         except ChipcmpError as e:
             code = _fail(str(e), e.exit_code)
@@ -124,7 +125,7 @@ CountryOpt = Annotated[list[str], typer.Option("--country", help="Only vendors f
                                                "(repeatable).", rich_help_panel="Filters")]
 KindOpt = Annotated[list[str], typer.Option("--kind", help="Only this kind: gpu, asic or wafer (repeatable).",
                                             rich_help_panel="Filters")]
-SinceOpt = Annotated[Optional[int], typer.Option("--since", help="Only chips released in or after YEAR.",
+SinceOpt = Annotated[int | None, typer.Option("--since", help="Only chips released in or after YEAR.",
                                                  metavar="YEAR", rich_help_panel="Filters")]
 WhereOpt = Annotated[list[str], typer.Option(
     "--where", "-w", metavar="EXPR", rich_help_panel="Filters",
@@ -132,17 +133,17 @@ WhereOpt = Annotated[list[str], typer.Option(
          "OP: >= <= > < == !=; unknown values never match).")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False,
                                                  rich_help_panel="Output")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to FILE (atomically) instead of "
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of "
                                                    "stdout.", metavar="FILE", dir_okay=False,
                                                    rich_help_panel="Output")]
-DataOpt = Annotated[Optional[Path], typer.Option(
+DataOpt = Annotated[Path | None, typer.Option(
     "--data", metavar="FILE", rich_help_panel="Data",
     help="Use this CSV (same schema) instead of the bundled data; also $CHIPCMP_DATA.")]
 ChipArg = Annotated[str, typer.Argument(help="Chip name or alias (case and punctuation don't matter).",
                                         autocompletion=_complete_chip, show_default=False)]
 
 
-def _filters(vendor: list[str], country: list[str], kind: list[str], since: Optional[int],
+def _filters(vendor: list[str], country: list[str], kind: list[str], since: int | None,
              where: list[str]) -> Any:
     from chipcmp.core import Filters
 
@@ -152,7 +153,7 @@ def _filters(vendor: list[str], country: list[str], kind: list[str], since: Opti
     return Filters(split(vendor), split(country), split(kind), since, tuple(where))
 
 
-def _load(data: Optional[Path]) -> Any:
+def _load(data: Path | None) -> Any:
     from chipcmp.dataset import load_dataset
 
     ds = load_dataset(data)
@@ -161,7 +162,7 @@ def _load(data: Optional[Path]) -> Any:
     return ds
 
 
-def _emit(result: Any, fmt: OutputFormat, output: Optional[Path], data: Optional[Path] = None) -> None:
+def _emit(result: Any, fmt: OutputFormat, output: Path | None, data: Path | None = None) -> None:
     from chipcmp.render import emit
 
     protect = (data,) if data else ()
@@ -192,7 +193,7 @@ def _root(
 
 @app.command("list")
 def list_cmd(
-    columns: Annotated[Optional[str], typer.Option("--columns", "-c", metavar="A,B,...", autocompletion=_complete_field,
+    columns: Annotated[str | None, typer.Option("--columns", "-c", metavar="A,B,...", autocompletion=_complete_field,
                                                    help="Columns/metrics to show ('all' for every one).")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
     where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
@@ -217,10 +218,12 @@ def show(chip: ChipArg, fmt: FormatOpt = OutputFormat.table, output: OutputOpt =
 def compare(
     chips: Annotated[list[str], typer.Argument(help="Two or more chips; the first is the baseline.",
                                                autocompletion=_complete_chip, show_default=False)],
-    baseline: Annotated[Optional[str], typer.Option("--baseline", "-b", autocompletion=_complete_chip,
-                                                    help="Chip the ratios are relative to (default: the first).")] = None,
-    metrics: Annotated[Optional[str], typer.Option("--metrics", "-m", metavar="A,B,...", autocompletion=_complete_field,
-                                                   help="Rows to show: columns and metrics ('all' for every one).")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", "-b", autocompletion=_complete_chip,
+        help="Chip the ratios are relative to (default: the first).")] = None,
+    metrics: Annotated[str | None, typer.Option(
+        "--metrics", "-m", metavar="A,B,...", autocompletion=_complete_field,
+        help="Rows to show: columns and metrics ('all' for every one).")] = None,
     fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
 ) -> None:
     """Compare chips side by side, with each chip's ratio to a baseline."""
@@ -239,10 +242,10 @@ class Order(str, Enum):
 def rank(
     metric: Annotated[str, typer.Option("--metric", "-m", autocompletion=_complete_metric, show_default=False,
                                         help="Column or metric to rank by (see `chipcmp metrics`).")],
-    top: Annotated[Optional[int], typer.Option("--top", "-n", metavar="N", help="Show only the best N.")] = None,
-    asc: Annotated[Optional[bool], typer.Option("--asc/--desc", help="Override the metric's own best-first "
+    top: Annotated[int | None, typer.Option("--top", "-n", metavar="N", help="Show only the best N.")] = None,
+    asc: Annotated[bool | None, typer.Option("--asc/--desc", help="Override the metric's own best-first "
                                                 "direction.", show_default=False)] = None,
-    columns: Annotated[Optional[str], typer.Option("--columns", "-c", metavar="A,B,...",
+    columns: Annotated[str | None, typer.Option("--columns", "-c", metavar="A,B,...",
                                                    autocompletion=_complete_field,
                                                    help="Extra columns/metrics to show.")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,

@@ -235,7 +235,8 @@ def show_chip(ds: Dataset, query: str) -> Result:
         cols.append(Col("overridden_by", "From"))
     footer = [f"Sources: {' '.join(_split(row['sources']))}"]
     if unknown_metrics:
-        footer.append(f"{unknown_metrics} derived metrics are unknown for lack of inputs (`chipcmp metrics` lists them)")
+        footer.append(f"{unknown_metrics} derived metrics are unknown for lack of inputs "
+                      "(`chipcmp metrics` lists them)")
     if pd.notna(row["price_source"]):
         footer.append(f"Price source: {row['price_source']}")
     if pd.notna(row["notes"]):
@@ -268,11 +269,11 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
     for n in names:
         f = schema.FIELD_BY_NAME[n]
         row: dict[str, object] = {"field": n, "label": f.label, "unit": f.unit}
-        for label, chip in zip(labels, chips):
+        for label, chip in zip(labels, chips, strict=True):
             row[chip] = df.at[label, n]
         # Ratios only where a direction is defined: 2,024 / 2,022 years or a ratio of die counts mean nothing.
         b = df.at[base_label, n]
-        for label, chip in zip(labels, chips):
+        for label, chip in zip(labels, chips, strict=True):
             if label != base_label:
                 v = df.at[label, n]
                 ok = f.higher_is_better is not None and pd.notna(v) and pd.notna(b) and b > 0
@@ -284,7 +285,7 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
         frame[c] = pd.to_numeric(frame[c])
     cols = [Col("label", "Field"), Col("unit", "Unit"), *(Col(c, c, numeric=True, kind="row") for c in chips),
             *(Col(c, c, numeric=True, kind="ratio") for c in ratio_cols)]
-    notes = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels)
+    notes = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
              if _norm(q) != _norm(ds.frame.at[lbl, "name"])]
     return Result(frame, cols, title=f"{' vs '.join(chips)} (ratios to {base})", notes=notes,
                   row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names],
@@ -314,8 +315,8 @@ def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None,
     if top is not None:
         known = known.head(top)
     extra = _parse_fields(columns, []) if columns else []
-    inputs = list(f.inputs) if isinstance(f, schema.Metric) and len(f.inputs) <= 3 else []
-    names = ["name", "vendor", metric, *[i for i in [*inputs, *extra] if i not in ("name", "vendor", metric)]]
+    shown = list(f.inputs) if isinstance(f, schema.Metric) and len(f.inputs) <= 3 else []
+    names = ["name", "vendor", metric, *[i for i in [*shown, *extra] if i not in ("name", "vendor", metric)]]
     known = with_metrics(known, names)
     out = known[names].copy()
     out.insert(0, "rank", range(1, len(out) + 1))

@@ -153,8 +153,8 @@ def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
         if c.name not in df.columns:
             df[c.name] = pd.Series(float("nan") if c.numeric else pd.NA, index=df.index, dtype=_dtypes()[c.name])
     df = df[[c.name for c in schema.COLUMNS]]
-    for c in schema.TEXT_COLUMNS:
-        df[c] = df[c].str.strip()
+    for t in schema.TEXT_COLUMNS:
+        df[t] = df[t].str.strip()
     return df, notes
 
 

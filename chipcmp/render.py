@@ -5,13 +5,14 @@ Data goes to stdout (or the `-o` file, written atomically); notes go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ def is_missing(v: Any) -> bool:
     if v is None:
         return True
     try:
-        return bool(v != v)  # NaN and pd.NA; a plain `is NaN` misses numpy and pandas scalars
+        return bool(v != v)  # noqa: PLR0124 -- true for NaN and pd.NA alike, without importing pandas
     except (TypeError, ValueError):
         return False
 
@@ -51,7 +52,7 @@ def is_missing(v: Any) -> bool:
 def fmt_number(v: float, kind: str = "float") -> str:
     """Human formatting: thousands separators, about four significant digits, never scientific for data."""
     if kind == "int":
-        return f"{int(round(v))}"
+        return f"{round(v)}"
     if kind == "ratio":
         return f"{v:.2f}×"
     a = abs(v)
@@ -61,7 +62,7 @@ def fmt_number(v: float, kind: str = "float") -> str:
         return "0"
     if a < 0.001:
         return f"{v:.2e}"
-    digits = max(0, 3 - int(math.floor(math.log10(a))))
+    digits = max(0, 3 - math.floor(math.log10(a)))
     return f"{v:.{digits}f}".rstrip("0").rstrip(".")
 
 
@@ -119,10 +120,8 @@ def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException as e:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(e, OSError):
             raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
         raise
@@ -160,8 +159,8 @@ def render_table(result: Result, console: Console) -> list[str]:
             vals = frame[col.key].abs().max()
             bars[col.key] = float(vals) if not is_missing(vals) else 0.0
             table.add_column("", justify="left", no_wrap=True, style="cyan")
-    kinds = result.row_kinds or [None] * len(frame)
-    for (_, row), row_kind in zip(frame.iterrows(), kinds):
+    kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
+    for (_, row), row_kind in zip(frame.iterrows(), kinds, strict=True):
         cells: list[str] = []
         for col in result.columns:
             cells.append(fmt_cell(row[col.key], col, row_kind))
@@ -175,8 +174,9 @@ def render_table(result: Result, console: Console) -> list[str]:
 
 
 def _csv_frame(result: Result) -> Any:
-    frame = result.frame[[c.key for c in result.columns]]
-    text_cols = [c.key for c in result.columns if not c.numeric or frame[c.key].dtype == object]
+    # Machine formats carry the whole frame (e.g. `field` names beside display labels); tables show `columns`.
+    frame = result.frame
+    text_cols = [c for c in frame.columns if frame[c].dtype.kind not in "biufc"]
     if text_cols:
         frame = frame.copy()
         for c in text_cols:
@@ -189,7 +189,7 @@ def render_csv(result: Result, out: IO[str]) -> None:
 
 
 def render_json(result: Result, out: IO[str]) -> None:
-    frame = result.frame[[c.key for c in result.columns]]
+    frame = result.frame
     meta = {"title": result.title, **result.meta, "notes": result.footer}
     out.write('{"meta": ')
     out.write(json.dumps(meta, ensure_ascii=False, default=str))
@@ -207,9 +207,10 @@ def render_markdown(result: Result, out: IO[str]) -> None:
     out.write("| " + " | ".join(esc(c.header) for c in result.columns) + " |\n")
     out.write("|" + "|".join("---:" if c.numeric else "---" for c in result.columns) + "|\n")
     keys = [c.key for c in result.columns]
-    kinds = result.row_kinds or [None] * len(result.frame)
-    for row, row_kind in zip(result.frame[keys].itertuples(index=False, name=None), kinds):
-        out.write("| " + " | ".join(esc(fmt_cell(v, c, row_kind)) for v, c in zip(row, result.columns)) + " |\n")
+    kinds: Sequence[str | None] = result.row_kinds or [None] * len(result.frame)
+    for row, row_kind in zip(result.frame[keys].itertuples(index=False, name=None), kinds, strict=True):
+        cells = (esc(fmt_cell(v, c, row_kind)) for v, c in zip(row, result.columns, strict=True))
+        out.write("| " + " | ".join(cells) + " |\n")
     if result.footer:
         out.write("\n" + "\n".join(f"_{esc(line)}_  " for line in result.footer) + "\n")
 

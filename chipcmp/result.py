@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,4 +37,4 @@ class Result:
     notes: list[str] = field(default_factory=list)  # messages for stderr, never mixed with data
     footer: list[str] = field(default_factory=list)  # part of the output: caption, markdown footnote, JSON meta
     meta: dict[str, Any] = field(default_factory=dict)  # machine-readable context (JSON "meta")
-    row_kinds: list[str] | None = None  # per-row value kind, for tables whose rows are fields (compare)
+    row_kinds: Sequence[str] | None = None  # per-row value kind, for tables whose rows are fields (compare)

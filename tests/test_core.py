@@ -1,0 +1,120 @@
+"""Core pieces without the CLI: the registry, metrics on hand-made frames, the filter parser, formatting."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from chipcmp import schema, where
+from chipcmp.core import Filters, apply_filters, resolve, with_metrics
+from chipcmp.errors import EmptyResult, FilterError, UnknownChip
+from chipcmp.render import fmt_number
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    for c in schema.COLUMNS:
+        if c.name not in df:
+            df[c.name] = float("nan") if c.numeric else None
+    for c in schema.NUMERIC_COLUMNS:
+        df[c] = df[c].astype("float64")
+    return df
+
+
+def test_registry_has_a_per_watt_and_per_kusd_metric_for_every_precision():
+    for p in schema.PRECISIONS:
+        assert f"{p.column}_per_watt" in schema.METRIC_BY_NAME
+        assert f"{p.column}_per_kusd" in schema.METRIC_BY_NAME
+    for name in ("memory_gb_per_kusd", "memory_bw_per_watt", "ridge_point", "bf16_tflops_per_mm2", "tpp", "pd"):
+        assert name in schema.METRIC_BY_NAME
+    assert len(set(schema.FIELD_BY_NAME)) == len(schema.COLUMNS) + len(schema.METRICS)
+
+
+def test_metrics_are_missing_not_zero_or_inf():
+    df = frame([
+        {"name": "a", "bf16_tflops": 100, "tdp_w": 0, "price_usd": None},
+        {"name": "b", "bf16_tflops": None, "tdp_w": 200, "price_usd": 1000},
+        {"name": "c", "bf16_tflops": 100, "tdp_w": 200, "price_usd": 2000, "memory_bw_tbs": 2},
+    ])
+    out = with_metrics(df)
+    assert math.isnan(out.at[0, "bf16_tflops_per_watt"])  # zero watts is not infinite efficiency
+    assert math.isnan(out.at[1, "bf16_tflops_per_watt"])
+    assert out.at[2, "bf16_tflops_per_watt"] == 0.5
+    assert out.at[2, "bf16_tflops_per_kusd"] == 50
+    assert out.at[2, "ridge_point"] == 50
+    assert math.isnan(out.at[1, "tpp"])
+
+
+def test_tpp_takes_the_best_precision():
+    # The rule's worked example: 300 dense 16-bit TFLOPS is TPP 4,800; an 8-bit rate of 700 gives 5,600.
+    df = frame([{"name": "x", "bf16_tflops": 300}, {"name": "y", "bf16_tflops": 300, "int8_tops": 700}])
+    out = with_metrics(df, ["tpp"])
+    assert list(out["tpp"]) == [4800, 5600]
+
+
+@pytest.mark.parametrize(("expr", "cond"), [
+    ("memory_gb>=80", ("memory_gb", ">=", 80.0)),
+    (" tdp_w < 1e3 ", ("tdp_w", "<", 1000.0)),
+    ("vendor=='NVIDIA'", ("vendor", "==", "NVIDIA")),
+    ("bf16_tflops_per_watt!=.5", ("bf16_tflops_per_watt", "!=", 0.5)),
+    ("form_factor=SXM", ("form_factor", "=", "SXM")),
+])
+def test_where_parses(expr, cond):
+    c = where.parse(expr)
+    assert (c.field, c.op, c.value) == cond
+
+
+@pytest.mark.parametrize("expr", [
+    "", "memory_gb", ">=80", "memory_gb >= 80 and tdp_w < 700", "memory_gb>=80;import os",
+    "memory_gb>=float('inf')", "memory_gb>=1_000", "memory_gb>=0x10", "vendor==a;b", "name==$(id)",
+    "__class__>=1", "memory_gb>=nan", "memory_gb>=inf",
+])
+def test_where_rejects(expr):
+    with pytest.raises(FilterError):
+        where.parse(expr)
+
+
+def test_where_never_reaches_eval(monkeypatch):
+    import builtins
+
+    def boom(*_a, **_k):
+        raise AssertionError("eval must not be called")
+
+    monkeypatch.setattr(builtins, "eval", boom)
+    monkeypatch.setattr(pd.DataFrame, "query", boom)
+    monkeypatch.setattr(pd.DataFrame, "eval", boom)
+    df = frame([{"name": "a", "vendor": "X", "memory_gb": 80}, {"name": "b", "vendor": "Y", "memory_gb": 40}])
+    out = apply_filters(df, Filters(where=("memory_gb>=80", "vendor==x")))
+    assert list(out["name"]) == ["a"]
+
+
+def test_filters_combine_and_empty_result_raises():
+    df = frame([{"name": "a", "vendor": "X", "release_year": 2020}, {"name": "b", "vendor": "Y",
+                                                                      "release_year": 2024}])
+    assert list(apply_filters(df, Filters(since=2021))["name"]) == ["b"]
+    assert list(apply_filters(df, Filters(vendor=("x", "y")))["name"]) == ["a", "b"]
+    with pytest.raises(EmptyResult):
+        apply_filters(df, Filters(vendor=("x",), since=2021))
+
+
+def test_resolve_aliases_and_ambiguity():
+    df = frame([{"name": "H100 SXM", "vendor": "NVIDIA", "aliases": "H100|H100 SXM5"},
+                {"name": "H100 PCIe", "vendor": "NVIDIA", "aliases": ""},
+                {"name": "Twin A", "vendor": "V", "aliases": "twin"},
+                {"name": "Twin B", "vendor": "V", "aliases": "twin"}])
+    assert resolve(df, ["h100", "NVIDIA H100-PCIe"]) == [0, 1]
+    with pytest.raises(UnknownChip, match="ambiguous"):
+        resolve(df, ["twin"])
+    with pytest.raises(UnknownChip, match="did you mean"):
+        resolve(df, ["H100 SMX"])
+
+
+@pytest.mark.parametrize(("value", "kind", "text"), [
+    (989.5, "float", "989.5"), (15832.0, "float", "15,832"), (1.41357, "float", "1.414"), (0.37, "float", "0.37"),
+    (2022.0, "int", "2022"), (0.3159, "ratio", "0.32×"), (3.35, "float", "3.35"), (0.0531, "float", "0.0531"),
+    (0.0, "float", "0"), (1e-5, "float", "1.00e-05"),
+])
+def test_number_format(value, kind, text):
+    assert fmt_number(value, kind) == text

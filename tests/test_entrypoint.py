@@ -1,0 +1,61 @@
+"""The installed entry point and the import budget, in real subprocesses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+COMMANDS = ["list", "show", "compare", "rank", "export", "metrics"]
+
+
+def _imports(args: list[str]) -> tuple[int, str, str]:
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "chipcmp", *args], check=False, capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "COLUMNS": "120"})
+    return p.returncode, p.stdout, p.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], *[[c, "--help"] for c in COMMANDS]])
+def test_help_does_not_import_pandas(args):
+    code, out, err = _imports(args)
+    assert code == 0, err
+    assert "Usage" in out
+    imported = [line.split("|")[-1].strip() for line in err.splitlines() if line.startswith("import time:")]
+    assert "pandas" not in imported
+    assert "numpy" not in imported
+
+
+def test_installed_entry_point_runs_from_elsewhere(tmp_path):
+    exe = shutil.which("chipcmp")
+    if exe is None:
+        pytest.skip("chipcmp is not installed on PATH (pip install . first)")
+    p = subprocess.run([exe, "rank", "--metric", "bf16_tflops_per_watt", "--top", "3"], check=False,
+                       capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "Chips by bf16_tflops_per_watt" in p.stdout
+
+
+def test_python_dash_m(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "chipcmp", "compare", "910B", "H20", "--metrics", "bf16_tflops"],
+                       check=False, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "Ascend 910B" in p.stdout
+
+
+def test_broken_pipe_is_quiet():
+    p = subprocess.run(f"'{sys.executable}' -m chipcmp export --format csv | head -c 10", shell=True, check=False,
+                       capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in p.stderr
+    assert "BrokenPipe" not in p.stderr
+
+
+def test_python_api():
+    import chipcmp
+
+    df = chipcmp.load()
+    assert {"name", "bf16_tflops", "bf16_tflops_per_watt", "tpp"} <= set(df.columns)
+    h100 = df.set_index("name").loc["H100 SXM"]
+    assert h100["bf16_tflops_per_watt"] == pytest.approx(989.5 / 700)
