@@ -279,6 +279,28 @@ def metrics(fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None) -> No
     _emit(core.metrics_table(), fmt, output)
 
 
+@app.command()
+def audit(
+    file: Annotated[Path | None, typer.Argument(help="A chips CSV to check (default: the bundled data).",
+                                                show_default=False)] = None,
+    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+) -> None:
+    """Check a chips CSV: schema, types, units, duplicates, sources, and figures that contradict each other.
+
+    Exits 1 if there are errors; warnings (suspicious but possible) alone exit 0. A checked warning is
+    acknowledged in the row's notes with [audit-ok: CODE].
+    """
+    from chipcmp.audit import audit_file
+
+    result, errors, _ = audit_file(file)
+    if result.frame.empty and fmt is OutputFormat.table and output is None:
+        sys.stderr.write(f"chipcmp: {result.footer[0]}\n")  # nothing to tabulate
+    else:
+        _emit(result, fmt, output, file)
+    if errors:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     typer.main.get_command(app)(prog_name="chipcmp")

@@ -1,0 +1,221 @@
+"""`chipcmp audit`: every problem of a chips CSV, with its line and column.
+
+Errors are facts no real chip can have (wrong types, impossible or wildly implausible magnitudes, duplicate
+names, rows without a source); warnings are figures that are possible but usually mean a mistake (a sparse figure
+entered as dense, BF16 and FP16 far apart). A curator who has checked a warning acknowledges it in the row's
+notes with ``[audit-ok: CODE]``, and says why next to it.
+
+The file is read as text so that every bad cell is reported, not just the first; the checks are vectorised.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chipcmp import schema
+from chipcmp.dataset import _check_header, _check_readable, bundled_path
+from chipcmp.errors import DataError
+from chipcmp.result import Col, Result
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_ACK = re.compile(r"\[audit-ok:\s*([a-z0-9,\s-]+)\]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int  # 1-based line of the file (the header is line 1); 0 for the file as a whole
+    chip: str
+    column: str
+    severity: str  # "error" or "warning"
+    code: str
+    message: str
+
+
+# Checks between columns of one row: (code, numerator, denominator, op, threshold, message). The row is flagged
+# when numerator / denominator is `op` the threshold; each names a classic data-entry mistake.
+_RATIO_RULES: tuple[tuple[str, str, str, str, float, str], ...] = (
+    ("sparse-ratio", "fp8_tflops", "bf16_tflops", ">", 3.5,
+     "FP8 is {r:.1f}× BF16 (dense FP8 is normally 2×): is the FP8 figure a sparse one?"),
+    ("sparse-ratio", "int8_tops", "fp16_tflops", ">", 3.5,
+     "INT8 is {r:.1f}× FP16 (dense INT8 is normally 2×): is the INT8 figure a sparse one?"),
+    ("sparse-ratio", "bf16_tflops", "tf32_tflops", ">", 3.5,
+     "BF16 is {r:.1f}× TF32 (normally 2×): is the BF16 figure a sparse one?"),
+    ("sparse-ratio", "fp4_tflops", "fp8_tflops", ">", 3.5,
+     "FP4 is {r:.1f}× FP8 (normally 2×): is the FP4 figure a sparse one?"),
+    ("bf16-fp16", "bf16_tflops", "fp16_tflops", ">", 1.05,
+     "BF16 is {r:.2f}× FP16; chips that run both run them at one rate"),
+    ("bf16-fp16", "fp16_tflops", "bf16_tflops", ">", 1.05,
+     "FP16 is {r:.2f}× BF16; chips that run both run them at one rate"),
+    ("tensor-below-fp32", "bf16_tflops", "fp32_tflops", "<", 1.0,
+     "BF16 is {r:.2f}× the vector FP32 figure: a matrix rate below the vector rate is a mix-up"),
+    ("tensor-below-fp32", "fp16_tflops", "fp32_tflops", "<", 1.0,
+     "FP16 is {r:.2f}× the vector FP32 figure: a matrix rate below the vector rate is a mix-up"),
+    ("tensor-below-fp32", "tf32_tflops", "fp32_tflops", "<", 1.0,
+     "TF32 is {r:.2f}× the vector FP32 figure: a matrix rate below the vector rate is a mix-up"),
+    ("precision-order", "fp8_tflops", "bf16_tflops", "<", 1.0,
+     "FP8 is {r:.2f}× BF16: a lower precision is never slower"),
+    ("precision-order", "fp4_tflops", "fp8_tflops", "<", 1.0,
+     "FP4 is {r:.2f}× FP8: a lower precision is never slower"),
+)
+
+# Magnitudes no non-wafer, DRAM-based package reaches: a value past them is almost surely in the wrong unit.
+_PACKAGE_LIMITS = {"memory_bw_tbs": (30.0, "TB/s (GB/s entered as TB/s?)"), "tdp_w": (3000.0, "W (mW?)"),
+                   **{p.column: (50_000.0, f"{p.unit.upper()} (GFLOPS entered as TFLOPS?)") for p in schema.PRECISIONS}}
+
+
+def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
+    """Audit `path` (the bundled CSV when None). Returns (findings as a Result, errors, warnings)."""
+    import pandas as pd
+
+    shown = str(path) if path is not None else "bundled"
+    path = bundled_path() if path is None else path
+    head = _check_readable(path, shown)
+    _check_header(head, shown)
+    raw, lines, findings = _read_text(path, shown)
+    findings += list(_check(raw, lines))
+    findings.sort(key=lambda f: (f.line, f.severity != "error", f.column))
+    frame = pd.DataFrame([f.__dict__ for f in findings],
+                         columns=["line", "chip", "column", "severity", "code", "message"])
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    cols = [Col("line", "Line", numeric=True, kind="int"), Col("chip", "Chip"), Col("column", "Column"),
+            Col("severity", "Severity"), Col("code", "Code"), Col("message", "Problem")]
+    summary = f"{shown}: {len(raw):,} rows, {errors} errors, {warnings} warnings"
+    return Result(frame, cols, title=f"Audit of {shown}", footer=[summary], meta={"file": shown, "rows": len(raw),
+                  "errors": errors, "warnings": warnings}), errors, warnings
+
+
+def _read_text(path: Path, shown: str) -> tuple[pd.DataFrame, list[int], list[Finding]]:
+    """Every cell as text, with the file line each row starts on; ragged rows become findings, not failures."""
+    import pandas as pd
+
+    findings: list[Finding] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, skipinitialspace=True)
+            header = [h.strip() for h in next(reader)]
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            start = reader.line_num + 1
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    start = reader.line_num + 1
+                    continue
+                if len(row) != len(header):
+                    name = row[header.index("name")] if "name" in header and len(row) > header.index("name") else ""
+                    findings.append(Finding(start, name, "", "error", "ragged-row",
+                                            f"{len(row)} fields where the header has {len(header)}"))
+                rows.append((row + [""] * len(header))[: len(header)])
+                lines.append(start)
+                start = reader.line_num + 1
+    except UnicodeDecodeError as e:
+        raise DataError(f"{shown}: is not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8 CSV") from None
+    except csv.Error as e:
+        raise DataError(f"{shown}: line {reader.line_num}: {e}; check the quoting") from None
+    if not rows:
+        raise DataError(f"{shown}: has a header but no rows; add one row per chip")
+    raw = pd.DataFrame(rows, columns=header, dtype="str")
+    for u in [h for h in header if h not in schema.COLUMN_BY_NAME]:
+        findings.append(Finding(1, "", u, "warning", "unknown-column", "not a chipcmp column; it is ignored"))
+    for c in schema.COLUMNS:
+        if c.name not in raw.columns:
+            if c.required:
+                findings.append(Finding(1, "", c.name, "error", "missing-column", "required column is missing"))
+            raw[c.name] = ""
+    return raw.apply(lambda s: s.str.strip()), lines, findings
+
+
+def _n(x: float | None) -> str:
+    return "" if x is None else (f"{x:,.0f}" if float(x).is_integer() else f"{x:g}")
+
+
+def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
+    import numpy as np
+    import pandas as pd
+
+    line = np.asarray(lines)
+    names = raw["name"]
+    acks = raw["notes"].str.findall(_ACK).map(lambda hits: {c.strip() for h in hits for c in h.split(",")})
+
+    def emit(mask: pd.Series, column: str, severity: str, code: str, message: pd.Series | str) -> Iterator[Finding]:
+        idx = np.flatnonzero(mask.to_numpy(dtype=bool))
+        for i in idx:
+            if severity == "warning" and code in acks.iloc[i]:
+                continue
+            text = message if isinstance(message, str) else message.iloc[i]
+            yield Finding(int(line[i]), names.iloc[i], column, severity, code, text)
+
+    yield from emit(names.eq(""), "name", "error", "empty-name", "every row needs a chip name")
+    # numbers: parse, and say which cells are not numbers at all
+    num = pd.DataFrame(index=raw.index)
+    for name in schema.NUMERIC_COLUMNS:
+        text = raw[name]
+        unit = schema.COLUMN_BY_NAME[name].unit
+        ok = text.eq("") | text.str.fullmatch(_NUMBER)
+        yield from emit(~ok, name, "error", "not-a-number",
+                        "'" + text + "' is not a plain number" + (f" in {unit}" if unit else ""))
+        num[name] = pd.to_numeric(text.where(ok & text.ne("")), errors="coerce")
+    for c in schema.COLUMNS:
+        if not c.numeric or c.lo is None or c.hi is None:
+            continue
+        v = num[c.name]
+        yield from emit(v.le(0), c.name, "error", "not-positive", "must be positive; leave empty if unknown")
+        out = v.gt(0) & ~v.between(c.lo, c.hi)
+        yield from emit(out, c.name, "error", "out-of-range",
+                        v.map(lambda x, c=c: f"{_n(x)} is outside the plausible range {_n(c.lo)}–{_n(c.hi)} "
+                                             f"{c.unit}".rstrip()))
+    package = raw["kind"].str.lower().ne("wafer") & ~raw["memory_type"].str.contains("SRAM", case=False)
+    for column, (limit, unit) in _PACKAGE_LIMITS.items():
+        v = num[column]
+        yield from emit(package & v.gt(limit) & v.le(schema.COLUMN_BY_NAME[column].hi or np.inf), column, "error",
+                        "units", v.map(lambda x, limit=limit, unit=unit: f"{_n(x)} is more than any package has "
+                                       f"(at most {_n(limit)} {unit})"))
+    for whole in ("release_year", "price_year", "compute_dies"):
+        v = num[whole]
+        yield from emit(v.notna() & v.ne(v.round()), whole, "error", "not-whole", "must be a whole number")
+    # enumerations
+    for column, allowed in (("kind", schema.KINDS), ("confidence", schema.CONFIDENCES),
+                            ("price_kind", schema.PRICE_KINDS)):
+        v = raw[column]
+        yield from emit(v.ne("") & ~v.str.lower().isin(allowed), column, "error", "bad-value",
+                        "'" + v + f"' is not one of {', '.join(allowed)}")
+    country = raw["vendor_country"]
+    yield from emit(country.ne("") & ~country.str.fullmatch(r"[A-Z]{2}"), "vendor_country", "error", "bad-value",
+                    "'" + country + "' is not an ISO 3166 alpha-2 code such as US or CN")
+    # provenance
+    yield from emit(raw["sources"].eq(""), "sources", "error", "no-source", "every row needs at least one source")
+    yield from emit(raw["vendor"].eq(""), "vendor", "error", "no-vendor", "every row needs a vendor")
+    yield from emit(raw["confidence"].eq(""), "confidence", "error", "no-confidence",
+                    "say official, secondary or estimate")
+    yield from emit(raw["confidence"].str.lower().eq("estimate") & raw["notes"].eq(""), "notes", "error",
+                    "estimate-unexplained", "an estimate must give its derivation in notes")
+    priced = num["price_usd"].notna()
+    for column in ("price_kind", "price_year", "price_source"):
+        yield from emit(priced & raw[column].eq(""), column, "error", "price-unsourced",
+                        f"a price needs its {column.removeprefix('price_')}")
+    # duplicates: names and aliases, case- and punctuation-insensitive
+    keys = pd.concat([names, raw["aliases"].str.split("|").explode()])
+    keys = keys[keys.str.strip().ne("")].str.casefold().str.replace(r"[\W_]+", "", regex=True)
+    rows_of = keys.groupby(keys).apply(lambda k: sorted(set(k.index)))
+    dup_msg = pd.Series("", index=raw.index)
+    for key, rows in rows_of[rows_of.map(len) > 1].items():
+        where = ", ".join(f"line {line[i]} ({names.iloc[i]})" for i in rows)
+        for i in rows:
+            dup_msg.iloc[i] = f"name or alias '{key}' names more than one row: {where}; keep one row per chip"
+    dup_rows = dup_msg.ne("")
+    yield from emit(dup_rows, "aliases", "error", "duplicate-name", dup_msg)
+    # redundant facts that disagree
+    for code, numerator, denominator, op, threshold, message in _RATIO_RULES:
+        r = num[numerator] / num[denominator]
+        bad = r.gt(threshold) if op == ">" else r.lt(threshold)
+        text = r.map(lambda x, m=message: "" if math.isnan(x) else m.format(r=x))
+        yield from emit(bad, numerator, "warning", code, text)
