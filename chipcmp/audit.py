@@ -13,10 +13,10 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipcmp import schema
 from chipcmp.dataset import _check_header, _check_readable, bundled_path
@@ -155,8 +155,26 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
             yield Finding(int(line[i]), names.iloc[i], column, severity, code, text)
 
     yield from emit(names.eq(""), "name", "error", "empty-name", "every row needs a chip name")
-    # numbers: parse, and say which cells are not numbers at all
     num = pd.DataFrame(index=raw.index)
+    yield from _check_numbers(raw, num, emit)
+    yield from _check_provenance(raw, num, emit)
+    yield from _check_duplicates(raw, line, emit)
+    # redundant facts that disagree
+    for code, numerator, denominator, op, threshold, message in _RATIO_RULES:
+        r = num[numerator] / num[denominator]
+        bad = r.gt(threshold) if op == ">" else r.lt(threshold)
+        text = r.map(lambda x, m=message: "" if math.isnan(x) else m.format(r=x))
+        yield from emit(bad, numerator, "warning", code, text)
+
+
+Emit = Callable[..., Iterator[Finding]]
+
+
+def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator[Finding]:
+    """Parse numeric columns into `num`; flag non-numbers, non-positive values, implausible magnitudes."""
+    import numpy as np
+    import pandas as pd
+
     for name in schema.NUMERIC_COLUMNS:
         text = raw[name]
         unit = schema.COLUMN_BY_NAME[name].unit
@@ -182,7 +200,10 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
     for whole in ("release_year", "price_year", "compute_dies"):
         v = num[whole]
         yield from emit(v.notna() & v.ne(v.round()), whole, "error", "not-whole", "must be a whole number")
-    # enumerations
+
+
+def _check_provenance(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator[Finding]:
+    """Enumerations, sources, confidence, and what a price must carry."""
     for column, allowed in (("kind", schema.KINDS), ("confidence", schema.CONFIDENCES),
                             ("price_kind", schema.PRICE_KINDS)):
         v = raw[column]
@@ -202,7 +223,13 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
     for column in ("price_kind", "price_year", "price_source"):
         yield from emit(priced & raw[column].eq(""), column, "error", "price-unsourced",
                         f"a price needs its {column.removeprefix('price_')}")
-    # duplicates: names and aliases, case- and punctuation-insensitive
+
+
+def _check_duplicates(raw: pd.DataFrame, line: Any, emit: Emit) -> Iterator[Finding]:
+    """Names and aliases, case- and punctuation-insensitive, each naming one row."""
+    import pandas as pd
+
+    names = raw["name"]
     keys = pd.concat([names, raw["aliases"].str.split("|").explode()])
     keys = keys[keys.str.strip().ne("")].str.casefold().str.replace(r"[\W_]+", "", regex=True)
     rows_of = keys.groupby(keys).apply(lambda k: sorted(set(k.index)))
@@ -213,9 +240,3 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
             dup_msg.iloc[i] = f"name or alias '{key}' names more than one row: {where}; keep one row per chip"
     dup_rows = dup_msg.ne("")
     yield from emit(dup_rows, "aliases", "error", "duplicate-name", dup_msg)
-    # redundant facts that disagree
-    for code, numerator, denominator, op, threshold, message in _RATIO_RULES:
-        r = num[numerator] / num[denominator]
-        bad = r.gt(threshold) if op == ">" else r.lt(threshold)
-        text = r.map(lambda x, m=message: "" if math.isnan(x) else m.format(r=x))
-        yield from emit(bad, numerator, "warning", code, text)
