@@ -301,6 +301,45 @@ def audit(
         raise typer.Exit(1)
 
 
+@app.command()
+def controls(
+    chips: Annotated[list[str] | None, typer.Argument(help="Chips to classify (default: all, after filters).",
+                                                      autocompletion=_complete_chip, show_default=False)] = None,
+    rule: Annotated[list[str], typer.Option("--rule", "-r", metavar="ID",
+                                            help="Rule version(s) to show with headroom to each threshold: "
+                                                 "2022-10, 2023-10, 2026-01 (repeatable).")] = [],
+    tflops: Annotated[float | None, typer.Option("--tflops", help="What-if chip: dense throughput at "
+                                                 "--precision.", rich_help_panel="What-if")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="What-if chip: precision of --tflops.",
+                                           rich_help_panel="What-if")] = "bf16",
+    tpp: Annotated[float | None, typer.Option("--tpp", help="What-if chip: TPP directly.",
+                                              rich_help_panel="What-if")] = None,
+    die_area: Annotated[float | None, typer.Option("--die-area", metavar="MM2", help="What-if chip: logic die "
+                                                   "area, mm².", rich_help_panel="What-if")] = None,
+    interconnect: Annotated[float | None, typer.Option("--interconnect", metavar="GBS", help="What-if chip: "
+                                                       "bidirectional I/O, GB/s.", rich_help_panel="What-if")] = None,
+    memory_bw: Annotated[float | None, typer.Option("--memory-bw", metavar="TBS", help="What-if chip: DRAM "
+                                                    "bandwidth, TB/s.", rich_help_panel="What-if")] = None,
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """US export-control view: TPP, performance density, class under each rule version, headroom to thresholds.
+
+    Informational calculation from public specs, not legal advice. Give --tflops or --tpp (with --die-area,
+    --interconnect, --memory-bw) to classify a hypothetical chip instead.
+    """
+    from chipcmp import controls as ctl
+
+    if tflops is not None or tpp is not None:
+        if chips:
+            raise typer.BadParameter("give either chip names or a what-if chip (--tflops/--tpp), not both")
+        hypo = ctl.what_if_frame(tflops, precision, tpp, die_area, interconnect, memory_bw)
+        result = ctl.controls(None, [], _filters([], [], [], None, []), rule, what_if=hypo)
+    else:
+        result = ctl.controls(_load(data), chips or [], _filters(vendor, country, kind, since, where), rule)
+    _emit(result, fmt, output, data)
+
+
 def main() -> None:
     """Console-script entry point."""
     typer.main.get_command(app)(prog_name="chipcmp")

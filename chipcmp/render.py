@@ -49,12 +49,18 @@ def is_missing(v: Any) -> bool:
         return False
 
 
+_KIND_FORMATS: dict[str, Callable[[float], str]] = {
+    "int": lambda v: f"{round(v)}",
+    "ratio": lambda v: f"{v:.2f}×",
+    "headroom": lambda v: f"{v:.2f}× ({(v - 1) * 100:+.1f}%)",  # value / threshold: 0.99× (-1.3%) is just under
+}
+
+
 def fmt_number(v: float, kind: str = "float") -> str:
     """Human formatting: thousands separators, about four significant digits, never scientific for data."""
-    if kind == "int":
-        return f"{round(v)}"
-    if kind == "ratio":
-        return f"{v:.2f}×"
+    special = _KIND_FORMATS.get(kind)
+    if special is not None:
+        return special(v)
     a = abs(v)
     if a >= 1000:
         return f"{v:,.0f}"
