@@ -340,6 +340,102 @@ def controls(
     _emit(result, fmt, output, data)
 
 
+ChipsArg = Annotated[list[str] | None, typer.Argument(help="Chips to include (default: all, after filters).",
+                                                     autocompletion=_complete_chip, show_default=False)]
+ParamsOpt = Annotated[str, typer.Option("--params", "-p", metavar="N", show_default=False,
+                                        help="Model parameters, with K/M/B/T suffix, e.g. 70B.")]
+
+
+@app.command()
+def train(
+    chips: ChipsArg = None,
+    params: ParamsOpt = "",
+    tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
+                                        help="Training tokens, with K/M/B/T suffix, e.g. 2T.")] = "",
+    precision: Annotated[str, typer.Option("--precision", help="Throughput column to use.")] = "bf16",
+    mfu: Annotated[float, typer.Option("--mfu", help="Model FLOPs utilisation, in (0, 1].")] = 0.4,
+    n_chips: Annotated[int | None, typer.Option("--chips", "-n", metavar="N", help="Cluster size: report "
+                                                "wall-clock days.")] = None,
+    days: Annotated[float | None, typer.Option("--days", "-d", help="Deadline: report chips needed.")] = None,
+    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness (1 = chips only).")] = 1.0,
+    kwh_price: Annotated[float | None, typer.Option("--kwh-price", metavar="USD", help="Electricity price "
+                                                    "per kWh.")] = None,
+    rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental price per chip-hour.")] = None,
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """Estimate a training run on each chip: 6·N·D FLOPs, chip-hours at an MFU, days or chips, energy, cost."""
+    from chipcmp import workload as wl
+
+    plan = wl.TrainPlan(_count(params, "--params"), _count(tokens, "--tokens"), precision, mfu, n_chips, days, pue,
+                        kwh_price, rent)
+    result = wl.train(_load(data), plan, chips or [], _filters(vendor, country, kind, since, where))
+    _emit(result, fmt, output, data)
+
+
+@app.command()
+def serve(
+    chips: ChipsArg = None,
+    params: ParamsOpt = "",
+    bytes_per_param: Annotated[float | None, typer.Option("--bytes-per-param", help="Weight bytes per parameter "
+                                                          "(default: from --weights).")] = None,
+    weights: Annotated[str, typer.Option("--weights", help="Weight precision: bf16, fp16, fp8, int8, fp4 ...")]
+    = "bf16",
+    precision: Annotated[str, typer.Option("--precision", help="Compute precision for prefill and roofline.")]
+    = "bf16",
+    kv_gb: Annotated[float | None, typer.Option("--kv-gb", help="KV cache size, GB (or give its shape).",
+                                                rich_help_panel="KV cache")] = None,
+    context: Annotated[int | None, typer.Option("--context", help="Tokens of context per sequence.",
+                                                 rich_help_panel="KV cache")] = None,
+    batch: Annotated[int, typer.Option("--batch", help="Concurrent sequences.", rich_help_panel="KV cache")] = 1,
+    layers: Annotated[int | None, typer.Option("--layers", help="Transformer layers.",
+                                                rich_help_panel="KV cache")] = None,
+    kv_hidden: Annotated[int | None, typer.Option("--kv-hidden", help="KV heads × head dim (the hidden size "
+                                                  "without GQA).", rich_help_panel="KV cache")] = None,
+    kv_bytes: Annotated[float, typer.Option("--kv-bytes", help="Bytes per KV-cache element.",
+                                            rich_help_panel="KV cache")] = 2.0,
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """Estimate serving on each chip: chips to hold the model, decode and prefill limits, roofline bound."""
+    from chipcmp import workload as wl
+
+    if weights.lower() not in wl.BYTES:
+        raise typer.BadParameter(f"--weights {weights!r} is not one of {', '.join(wl.BYTES)}")
+    wbytes = bytes_per_param if bytes_per_param is not None else wl.BYTES[weights.lower()]
+    plan = wl.ServePlan(_count(params, "--params"), wbytes, precision, kv_gb, context, batch, layers, kv_hidden,
+                        kv_bytes)
+    result = wl.serve(_load(data), plan, chips or [], _filters(vendor, country, kind, since, where))
+    _emit(result, fmt, output, data)
+
+
+@app.command()
+def roofline(
+    chips: ChipsArg = None,
+    intensity: Annotated[float, typer.Option("--intensity", "-i", metavar="FLOP/B", show_default=False,
+                                             help="Arithmetic intensity, FLOPs per byte of memory traffic.")] = 0.0,
+    precision: Annotated[str, typer.Option("--precision", help="Throughput column to use.")] = "bf16",
+    top: Annotated[int | None, typer.Option("--top", metavar="N", help="Show only the best N.")] = None,
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+) -> None:
+    """Rank chips by attainable throughput at an arithmetic intensity: min(peak, bandwidth × intensity)."""
+    from chipcmp import workload as wl
+
+    result = wl.roofline(_load(data), intensity, precision, chips or [], _filters(vendor, country, kind, since, where),
+                         top)
+    _emit(result, fmt, output, data)
+
+
+def _count(text: str, option: str) -> float:
+    from chipcmp.errors import UsageError
+    from chipcmp.workload import parse_count
+
+    if not text:
+        raise UsageError(f"{option} is required, e.g. {option} 70B")
+    return parse_count(text, option)
+
+
 def main() -> None:
     """Console-script entry point."""
     typer.main.get_command(app)(prog_name="chipcmp")
