@@ -139,6 +139,13 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to
 DataOpt = Annotated[Path | None, typer.Option(
     "--data", metavar="FILE", rich_help_panel="Data",
     help="Use this CSV (same schema) instead of the bundled data; also $CHIPCMP_DATA.")]
+AddOpt = Annotated[list[Path], typer.Option(
+    "--add", metavar="FILE", rich_help_panel="Data",
+    help="Overlay this CSV (repeatable): a row naming a known chip overrides the cells it fills, a new name adds "
+         "a chip. Only 'name' is required.")]
+PriceOpt = Annotated[list[str], typer.Option(
+    "--price", metavar="CHIP=USD", rich_help_panel="Data",
+    help="Override a chip's price for this run, e.g. --price 'H100 SXM=25000' (repeatable).")]
 ChipArg = Annotated[str, typer.Argument(help="Chip name or alias (case and punctuation don't matter).",
                                         autocompletion=_complete_chip, show_default=False)]
 
@@ -153,19 +160,22 @@ def _filters(vendor: list[str], country: list[str], kind: list[str], since: int 
     return Filters(split(vendor), split(country), split(kind), since, tuple(where))
 
 
-def _load(data: Path | None) -> Any:
+def _load(data: Path | None, add: list[Path], price: list[str]) -> Any:
     from chipcmp.dataset import load_dataset
 
-    ds = load_dataset(data)
+    ds = load_dataset(data, add, price)
     for w in ds.warnings:
         sys.stderr.write(f"chipcmp: warning: {w}\n")
+    if data is not None or add or price or len(ds.sources) > 1 or ds.sources[0].label != "bundled":
+        sys.stderr.write(f"chipcmp: data: {ds.describe()}\n")
     return ds
 
 
-def _emit(result: Any, fmt: OutputFormat, output: Path | None, data: Path | None = None) -> None:
+def _emit(result: Any, fmt: OutputFormat, output: Path | None, data: Path | None = None,
+          add: list[Path] | None = None) -> None:
     from chipcmp.render import emit
 
-    protect = (data,) if data else ()
+    protect = tuple(p for p in (data, *(add or ())) if p)
     notes = emit(result, fmt, output, protect=protect)
     sys.stdout.flush()  # data first, then what we have to say about it
     for note in notes:
@@ -196,22 +206,22 @@ def list_cmd(
     columns: Annotated[str | None, typer.Option("--columns", "-c", metavar="A,B,...", autocompletion=_complete_field,
                                                    help="Columns/metrics to show ('all' for every one).")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """List chips with their key figures."""
     from chipcmp import core
 
-    result = core.list_chips(_load(data), _filters(vendor, country, kind, since, where), columns)
-    _emit(result, fmt, output, data)
+    result = core.list_chips(_load(data, add, price), _filters(vendor, country, kind, since, where), columns)
+    _emit(result, fmt, output, data, add)
 
 
 @app.command()
 def show(chip: ChipArg, fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-         data: DataOpt = None) -> None:
+         data: DataOpt = None, add: AddOpt = [], price: PriceOpt = []) -> None:
     """Show every field of one chip with units, its derived metrics, sources and notes."""
     from chipcmp import core
 
-    _emit(core.show_chip(_load(data), chip), fmt, output, data)
+    _emit(core.show_chip(_load(data, add, price), chip), fmt, output, data, add)
 
 
 @app.command()
@@ -224,12 +234,12 @@ def compare(
     metrics: Annotated[str | None, typer.Option(
         "--metrics", "-m", metavar="A,B,...", autocompletion=_complete_field,
         help="Rows to show: columns and metrics ('all' for every one).")] = None,
-    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Compare chips side by side, with each chip's ratio to a baseline."""
     from chipcmp import core
 
-    _emit(core.compare(_load(data), chips, baseline, metrics), fmt, output, data)
+    _emit(core.compare(_load(data, add, price), chips, baseline, metrics), fmt, output, data, add)
 
 
 class Order(str, Enum):
@@ -249,13 +259,13 @@ def rank(
                                                    autocompletion=_complete_field,
                                                    help="Extra columns/metrics to show.")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Rank chips by a column or metric, best first; chips with an unknown value are left out (said on stderr)."""
     from chipcmp import core
 
-    result = core.rank(_load(data), metric, _filters(vendor, country, kind, since, where), top, asc, columns)
-    _emit(result, fmt, output, data)
+    result = core.rank(_load(data, add, price), metric, _filters(vendor, country, kind, since, where), top, asc, columns)
+    _emit(result, fmt, output, data, add)
 
 
 @app.command()
@@ -263,12 +273,12 @@ def export(
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
     where: WhereOpt = [], fmt: Annotated[OutputFormat, typer.Option(
         "--format", "-f", help="Output format.", case_sensitive=False, rich_help_panel="Output")] = OutputFormat.csv,
-    output: OutputOpt = None, data: DataOpt = None,
+    output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Export the (filtered) data with every derived metric, sources and the dataset version (CSV by default)."""
     from chipcmp import core
 
-    _emit(core.export(_load(data), _filters(vendor, country, kind, since, where)), fmt, output, data)
+    _emit(core.export(_load(data, add, price), _filters(vendor, country, kind, since, where)), fmt, output, data, add)
 
 
 @app.command()
@@ -321,7 +331,7 @@ def controls(
     memory_bw: Annotated[float | None, typer.Option("--memory-bw", metavar="TBS", help="What-if chip: DRAM "
                                                     "bandwidth, TB/s.", rich_help_panel="What-if")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """US export-control view: TPP, performance density, class under each rule version, headroom to thresholds.
 
@@ -336,8 +346,8 @@ def controls(
         hypo = ctl.what_if_frame(tflops, precision, tpp, die_area, interconnect, memory_bw)
         result = ctl.controls(None, [], _filters([], [], [], None, []), rule, what_if=hypo)
     else:
-        result = ctl.controls(_load(data), chips or [], _filters(vendor, country, kind, since, where), rule)
-    _emit(result, fmt, output, data)
+        result = ctl.controls(_load(data, add, price), chips or [], _filters(vendor, country, kind, since, where), rule)
+    _emit(result, fmt, output, data, add)
 
 
 ChipsArg = Annotated[list[str] | None, typer.Argument(help="Chips to include (default: all, after filters).",
@@ -362,15 +372,15 @@ def train(
                                                     "per kWh.")] = None,
     rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental price per chip-hour.")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Estimate a training run on each chip: 6·N·D FLOPs, chip-hours at an MFU, days or chips, energy, cost."""
     from chipcmp import workload as wl
 
     plan = wl.TrainPlan(_count(params, "--params"), _count(tokens, "--tokens"), precision, mfu, n_chips, days, pue,
                         kwh_price, rent)
-    result = wl.train(_load(data), plan, chips or [], _filters(vendor, country, kind, since, where))
-    _emit(result, fmt, output, data)
+    result = wl.train(_load(data, add, price), plan, chips or [], _filters(vendor, country, kind, since, where))
+    _emit(result, fmt, output, data, add)
 
 
 @app.command()
@@ -395,7 +405,7 @@ def serve(
     kv_bytes: Annotated[float, typer.Option("--kv-bytes", help="Bytes per KV-cache element.",
                                             rich_help_panel="KV cache")] = 2.0,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Estimate serving on each chip: chips to hold the model, decode and prefill limits, roofline bound."""
     from chipcmp import workload as wl
@@ -405,8 +415,8 @@ def serve(
     wbytes = bytes_per_param if bytes_per_param is not None else wl.BYTES[weights.lower()]
     plan = wl.ServePlan(_count(params, "--params"), wbytes, precision, kv_gb, context, batch, layers, kv_hidden,
                         kv_bytes)
-    result = wl.serve(_load(data), plan, chips or [], _filters(vendor, country, kind, since, where))
-    _emit(result, fmt, output, data)
+    result = wl.serve(_load(data, add, price), plan, chips or [], _filters(vendor, country, kind, since, where))
+    _emit(result, fmt, output, data, add)
 
 
 @app.command()
@@ -417,14 +427,14 @@ def roofline(
     precision: Annotated[str, typer.Option("--precision", help="Throughput column to use.")] = "bf16",
     top: Annotated[int | None, typer.Option("--top", metavar="N", help="Show only the best N.")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Rank chips by attainable throughput at an arithmetic intensity: min(peak, bandwidth × intensity)."""
     from chipcmp import workload as wl
 
-    result = wl.roofline(_load(data), intensity, precision, chips or [], _filters(vendor, country, kind, since, where),
+    result = wl.roofline(_load(data, add, price), intensity, precision, chips or [], _filters(vendor, country, kind, since, where),
                          top)
-    _emit(result, fmt, output, data)
+    _emit(result, fmt, output, data, add)
 
 
 def _count(text: str, option: str) -> float:

@@ -226,7 +226,7 @@ def show_chip(ds: Dataset, query: str) -> Result:
         if is_metric and pd.isna(row[name]):
             unknown_metrics += 1  # every column is listed, known or not; a metric only when it can be computed
             continue
-        override = ds.overridden.get((str(label), name))
+        override = ds.origin(label, name) if not is_metric and pd.notna(row[name]) else None
         rows.append({"field": name, "label": f.label, "value": row[name], "unit": f.unit,
                      "kind": "metric" if is_metric else "column", "overridden_by": override or ""})
     frame = pd.DataFrame(rows)
@@ -287,8 +287,21 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
             *(Col(c, c, numeric=True, kind="ratio") for c in ratio_cols)]
     notes = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
              if _norm(q) != _norm(ds.frame.at[lbl, "name"])]
+    # Cells a user's file or --price set: marked in tables, listed in a provenance column in CSV/JSON.
+    marks: set[tuple[int, str]] = set()
+    sources: list[str] = []
+    for i, n in enumerate(names):
+        from_user = [(chip, ds.origin(lbl, n)) for lbl, chip in zip(labels, chips, strict=True)
+                     if n in schema.COLUMN_BY_NAME and pd.notna(df.at[lbl, n]) and ds.origin(lbl, n)]
+        sources.append("; ".join(f"{chip}<-{src}" for chip, src in from_user))
+        marks |= {(i, chip) for chip, _ in from_user}
+    footer = []
+    if any(sources):
+        frame["overridden"] = sources
+        files = sorted({ds.overridden[k] for k in ds.overridden})
+        footer.append(f"* value from {', '.join(files)}, not the bundled data")
     return Result(frame, cols, title=f"{' vs '.join(chips)} (ratios to {base})", notes=notes,
-                  row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names],
+                  row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names], marks=marks, footer=footer,
                   meta=_meta(ds) | {"baseline": base, "chips": chips})
 
 
@@ -333,9 +346,10 @@ def export(ds: Dataset, filters: Filters) -> Result:
     out = df[names].copy()
     out["dataset_version"] = ds.version
     if ds.overridden:
-        out["overridden"] = [
-            "; ".join(f"{c}<-{src}" for (lbl, c), src in ds.overridden.items() if lbl == str(i)) for i in out.index
-        ]
+        by_row: dict[str, list[str]] = {}
+        for (lbl, c), src in ds.overridden.items():
+            by_row.setdefault(lbl, []).append(f"added from {src}" if c == "*" else f"{c}<-{src}")
+        out["overridden"] = ["; ".join(by_row.get(str(i), [])) for i in out.index]
     cols = [*_cols(names), Col("dataset_version", "Dataset version")]
     if ds.overridden:
         cols.append(Col("overridden", "Overridden"))

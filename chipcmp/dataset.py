@@ -10,6 +10,7 @@ import functools
 import hashlib
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,21 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     # (row label, column) pairs whose value came from an overlay file, and from which file
     overridden: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def origin(self, label: object, column: str) -> str | None:
+        """The user file (or '--price') a cell came from, or None for the bundled/--data figure."""
+        key = str(label)
+        return self.overridden.get((key, column)) or self.overridden.get((key, "*"))
+
+    def describe(self) -> str:
+        """'bundled + my.csv (2 cells overridden, 1 chip added)', for the note every output carries."""
+        cells = sum(1 for (_, c) in self.overridden if c != "*")
+        added = sum(1 for (_, c) in self.overridden if c == "*")
+        parts = [s.label for s in self.sources]
+        extra = [f"{cells} cell{'s' * (cells != 1)} overridden" if cells else "",
+                 f"{added} chip{'s' * (added != 1)} added" if added else ""]
+        detail = ", ".join(e for e in extra if e)
+        return " + ".join(parts) + (f" ({detail})" if detail else "")
 
     @property
     def version(self) -> str:
@@ -147,6 +163,10 @@ def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
         raise DataError(f"{shown}: the file is empty; it needs a header row and one row per chip") from None
     if df.empty:
         raise DataError(f"{shown}: has a header but no rows; add one row per chip")
+    short = _first_short_row(path, len(names))
+    if short is not None:
+        raise DataError(f"{shown}: line {short[0]} has {short[1]} fields but the header has {len(names)}; "
+                        "every row needs as many fields as the header")
     _check_values(df, shown)
     # Every schema column exists afterwards, empty where the file did not have it.
     for c in schema.COLUMNS:
@@ -200,6 +220,15 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
             what = "infinite" if np.isinf(v) else ("zero" if v == 0 else "negative")
             raise DataError(f"{shown}: line {r + 2}, column {num[k]!r}: {what} value {v:g} is impossible; "
                             "leave the cell empty if unknown")
+    for c in schema.COLUMNS:
+        if c.numeric and c.name in df.columns and c.lo is not None and c.hi is not None:
+            v = df[c.name]
+            out = v.notna() & ~v.between(c.lo, c.hi)
+            if out.any():
+                i = int(out.to_numpy().argmax())
+                raise DataError(f"{shown}: line {i + 2}, column {c.name!r}: {v.iloc[i]:g} is outside the plausible "
+                                f"range {c.lo:g} to {c.hi:g} {c.unit}; check the unit (`chipcmp audit FILE` "
+                                "lists every problem)")
     names = df["name"]
     if names.isna().any() or names.str.strip().eq("").any():
         r = int((names.isna() | names.str.strip().eq("")).to_numpy().argmax())
@@ -211,6 +240,47 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
         lines = [str(i + 2) for i in np.flatnonzero(key.eq(normalize(first)).to_numpy())][:3]
         raise DataError(f"{shown}: chip name {first!r} appears more than once (lines {', '.join(lines)}); "
                         "keep one row per chip")
+
+
+def _first_short_row(path: Path, nfields: int) -> tuple[int, int] | None:
+    """(line, fields) of the first non-blank record with fewer fields than the header, or None.
+
+    pandas silently pads short rows with empty cells, which would turn a truncated row into "unknown" figures.
+    This scans the bytes once with numpy, a few MiB at a time: commas and newlines count only outside quotes.
+    """
+    import numpy as np
+
+    parity = 0  # inside a quoted field at the chunk boundary?
+    commas = 0  # commas so far in the current record
+    length = 0  # non-CR bytes so far in the current record
+    record = 0  # records finished (the header is record 0)
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 22):
+            a = np.frombuffer(chunk, dtype=np.uint8)
+            inside = (np.cumsum(a == 34, dtype=np.int64) + parity) & 1
+            outside = inside == 0
+            comma_cum = np.cumsum((a == 44) & outside, dtype=np.int64)
+            text_cum = np.cumsum(a != 13, dtype=np.int64)
+            ends = np.flatnonzero((a == 10) & outside)
+            if ends.size:
+                per_comma = np.diff(np.concatenate(([0], comma_cum[ends])))
+                per_len = np.diff(np.concatenate(([0], text_cum[ends]))) - 1  # minus the newline itself
+                per_comma[0] += commas
+                per_len[0] += length
+                bad = np.flatnonzero((per_comma + 1 < nfields) & (per_len > 0))
+                bad = bad[record + bad > 0]  # the header itself is checked elsewhere
+                if bad.size:
+                    return int(record + bad[0] + 1), int(per_comma[bad[0]] + 1)
+                record += ends.size
+                commas = int(comma_cum[-1] - comma_cum[ends[-1]])
+                length = int(text_cum[-1] - text_cum[ends[-1]])
+            else:
+                commas += int(comma_cum[-1])
+                length += int(text_cum[-1])
+            parity = int(inside[-1])
+    if length > 0 and commas + 1 < nfields and record > 0:
+        return record + 1, commas + 1
+    return None
 
 
 def normalize(text: str) -> str:
@@ -233,17 +303,81 @@ def _load_cached(path: str, shown: str, mtime_ns: int) -> tuple[pd.DataFrame, So
     return df, Source(shown, _sha256(p), len(df)), tuple(notes)
 
 
-def load_dataset(data: str | os.PathLike[str] | None = None) -> Dataset:
-    """Load the chips: `data` (or $CHIPCMP_DATA) replaces the bundled CSV. Cached per file, once per process."""
+def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str | os.PathLike[str]] = (),
+                 prices: Sequence[str] = ()) -> Dataset:
+    """Load the chips. `data` (or $CHIPCMP_DATA) replaces the bundled CSV; each `add` file overlays it (a row
+    naming a known chip overrides the cells it fills, a new name adds a chip); `prices` ('NAME=USD') override
+    prices. Each file is parsed once per process."""
     if data is None:
         data = os.environ.get(ENV_DATA) or None
     if data is None:
         path, shown = bundled_path(), "bundled"
     else:
         path, shown = Path(data), str(data)
+    df, source, notes = _load_cached(str(path), shown, _mtime(path))
+    ds = Dataset(df.copy(), [source], list(notes))
+    for extra in add:
+        _overlay(ds, Path(extra))
+    for spec in prices:
+        _override_price(ds, spec)
+    return ds
+
+
+def _mtime(path: Path) -> int:
     try:
-        mtime = path.stat().st_mtime_ns
+        return path.stat().st_mtime_ns
     except OSError:
-        mtime = 0  # read_table reports the problem precisely
-    df, source, notes = _load_cached(str(path), shown, mtime)
-    return Dataset(df.copy(), [source], list(notes))
+        return 0  # read_table reports the problem precisely
+
+
+def _overlay(ds: Dataset, path: Path) -> None:
+    import pandas as pd
+
+    from chipcmp.core import _name_keys
+
+    shown = str(path)
+    over, source, notes = _load_cached(str(path), shown, _mtime(path))
+    ds.warnings.extend(notes)
+    ds.sources.append(source)
+    base_keys = _name_keys(ds.frame)
+    owners = base_keys.groupby(base_keys.values).agg(lambda s: tuple(sorted(set(s.index))))
+    over_keys = _name_keys(over.assign(vendor=""))  # an overlay row may leave vendor empty
+    hits = over_keys.map(owners).dropna().explode()
+    matched = hits.groupby(level=0).agg(lambda s: sorted(set(s)))
+    twice = matched[matched.map(len) > 1]
+    if not twice.empty:
+        i = twice.index[0]
+        names = ", ".join(repr(ds.frame.at[lbl, "name"]) for lbl in twice.iloc[0])
+        raise DataError(f"{shown}: line {int(i) + 2}: {over.at[i, 'name']!r} matches {names}; use the full name "
+                        "of one chip")
+    target = matched.map(lambda labels: labels[0])
+    updates = over.loc[target.index].drop(columns=["name"]).set_axis(target.to_numpy())
+    filled = updates.notna()
+    ds.frame.update(updates)
+    for label, col in filled.stack()[lambda m: m].index:
+        ds.overridden[(str(label), col)] = shown
+    new = over.drop(index=target.index)
+    if not new.empty:
+        start = (max(ds.frame.index) + 1) if len(ds.frame) else 0
+        new = new.set_axis(range(start, start + len(new)))
+        ds.frame = pd.concat([ds.frame, new])
+        for label in new.index:
+            ds.overridden[(str(label), "*")] = shown
+
+
+def _override_price(ds: Dataset, spec: str) -> None:
+    from chipcmp.core import resolve
+    from chipcmp.errors import UsageError
+
+    name, sep, usd = spec.rpartition("=")
+    try:
+        value = float(usd)
+    except ValueError:
+        value = float("nan")
+    if not sep or not name.strip() or not value > 0 or value == float("inf"):
+        raise UsageError(f"--price {spec!r}: write CHIP=USD with a positive price, e.g. --price 'H100 SXM=25000'")
+    (label,) = resolve(ds.frame, [name.strip()])
+    ds.frame.loc[label, ["price_usd", "price_kind", "price_source"]] = [value, "user", "--price"]
+    ds.frame.loc[label, "price_year"] = float("nan")
+    for col in ("price_usd", "price_kind", "price_source"):
+        ds.overridden[(str(label), col)] = "--price"

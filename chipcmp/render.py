@@ -166,10 +166,11 @@ def render_table(result: Result, console: Console) -> list[str]:
             bars[col.key] = float(vals) if not is_missing(vals) else 0.0
             table.add_column("", justify="left", no_wrap=True, style="cyan")
     kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
-    for (_, row), row_kind in zip(frame.iterrows(), kinds, strict=True):
+    for pos, ((_, row), row_kind) in enumerate(zip(frame.iterrows(), kinds, strict=True)):
         cells: list[str] = []
         for col in result.columns:
-            cells.append(fmt_cell(row[col.key], col, row_kind))
+            mark = " *" if (pos, col.key) in result.marks else ""
+            cells.append(fmt_cell(row[col.key], col, row_kind) + mark)
             if col.key in bars:
                 cells.append(_bar(row[col.key], bars[col.key]))
         table.add_row(*cells)
@@ -214,8 +215,10 @@ def render_markdown(result: Result, out: IO[str]) -> None:
     out.write("|" + "|".join("---:" if c.numeric else "---" for c in result.columns) + "|\n")
     keys = [c.key for c in result.columns]
     kinds: Sequence[str | None] = result.row_kinds or [None] * len(result.frame)
-    for row, row_kind in zip(result.frame[keys].itertuples(index=False, name=None), kinds, strict=True):
-        cells = (esc(fmt_cell(v, c, row_kind)) for v, c in zip(row, result.columns, strict=True))
+    for pos, (row, row_kind) in enumerate(zip(result.frame[keys].itertuples(index=False, name=None), kinds,
+                                              strict=True)):
+        cells = (esc(fmt_cell(v, c, row_kind) + (" *" if (pos, c.key) in result.marks else ""))
+                 for v, c in zip(row, result.columns, strict=True))
         out.write("| " + " | ".join(cells) + " |\n")
     if result.footer:
         out.write("\n" + "\n".join(f"_{esc(line)}_  " for line in result.footer) + "\n")

@@ -100,7 +100,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("vendor_country", "Country", "", "text", "identity", "ISO 3166 alpha-2 code of the vendor's HQ"),
     Column("kind", "Kind", "", "text", "identity", "gpu, asic or wafer (wafer-scale engine)"),
     Column("form_factor", "Form factor", "", "text", "identity", "SXM, PCIe, OAM, NVL, superchip, module, ..."),
-    Column("release_year", "Year", "", "int", "identity", "Year first shipped or announced", lo=2010, hi=2030),
+    Column("release_year", "Year", "", "int", "identity", "Year first shipped or announced", lo=1990, hi=2035),
     Column("process_node", "Process", "", "text", "silicon", "Foundry process of the compute dies"),
     Column("compute_dies", "Dies", "", "int", "silicon", "Compute dies in the package", lo=1, hi=128),
     Column(
@@ -126,8 +126,9 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("price_usd", "Price", "USD", "float", "price", "Public price per chip (see price_kind)", False, 50,
            5_000_000),
-    Column("price_kind", "Price kind", "", "text", "price", "list (launch list/MSRP), reported, or estimate"),
-    Column("price_year", "Price year", "", "int", "price", "Year the price refers to", lo=2010, hi=2030),
+    Column("price_kind", "Price kind", "", "text", "price",
+           "list (launch list/MSRP), reported, estimate, or user (a user's own figure, e.g. --price)"),
+    Column("price_year", "Price year", "", "int", "price", "Year the price refers to", lo=1990, hi=2035),
     Column("price_source", "Price source", "", "text", "price", "URL of the price's source"),
     Column("aliases", "Aliases", "", "text", "provenance", "Other names, separated by '|'"),
     Column("confidence", "Confidence", "", "text", "provenance",
@@ -145,7 +146,7 @@ THROUGHPUT_COLUMNS = tuple(p.column for p in PRECISIONS)
 
 KINDS = ("gpu", "asic", "wafer")
 CONFIDENCES = ("official", "secondary", "estimate")
-PRICE_KINDS = ("list", "reported", "estimate")
+PRICE_KINDS = ("list", "reported", "estimate", "user")
 
 
 def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[pd.DataFrame], pd.Series]:
