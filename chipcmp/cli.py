@@ -308,7 +308,10 @@ def audit(
     else:
         _emit(result, fmt, output, file)
     if errors:
-        raise typer.Exit(1)
+        from chipcmp.errors import DataError
+
+        raise DataError(f"{result.meta['file']} has {errors} error{'s' * (errors != 1)}; fix the rows listed above"
+                        if output is None else f"{result.meta['file']} has {errors} errors; see {output}")
 
 
 @app.command()

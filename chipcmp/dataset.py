@@ -144,6 +144,10 @@ def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
         notes.append(f"{shown}: ignoring unknown column(s) {', '.join(map(repr, unknown))} "
                      "(run `chipcmp metrics` for the schema)")
     dtypes = {n: t for n, t in _dtypes().items() if n in names}
+    ragged = _first_ragged_row(path, len(names))
+    if ragged is not None:
+        raise DataError(f"{shown}: line {ragged[0]} has {ragged[1]} fields but the header has {len(names)}; "
+                        "every row needs as many fields as the header")
     try:
         with warnings.catch_warnings():
             # pandas only *warns* when the first data row has more fields than the header: make it an error.
@@ -155,18 +159,14 @@ def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
             )
     except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
         raise DataError(f"{shown}: {_parser_message(e)}; every row needs as many fields as the header") from None
+    except UnicodeDecodeError as e:  # before ValueError, of which it is a subclass
+        raise DataError(f"{shown}: is not UTF-8 text ({e.reason} near byte {e.start}); save it as UTF-8 CSV") from None
     except ValueError:
         raise _diagnose_values(path, shown, names) from None
-    except UnicodeDecodeError as e:
-        raise DataError(f"{shown}: is not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8 CSV") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{shown}: the file is empty; it needs a header row and one row per chip") from None
     if df.empty:
         raise DataError(f"{shown}: has a header but no rows; add one row per chip")
-    short = _first_short_row(path, len(names))
-    if short is not None:
-        raise DataError(f"{shown}: line {short[0]} has {short[1]} fields but the header has {len(names)}; "
-                        "every row needs as many fields as the header")
     _check_values(df, shown)
     # Every schema column exists afterwards, empty where the file did not have it.
     for c in schema.COLUMNS:
@@ -192,7 +192,11 @@ def _diagnose_values(path: Path, shown: str, names: list[str]) -> DataError:
     """Slow path, only for a file already known to be bad: find the first non-numeric cell."""
     import pandas as pd
 
-    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False)
+    try:
+        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False)
+    except (ValueError, pd.errors.ParserError) as e:
+        return DataError(f"{shown}: cannot be parsed as CSV ({str(e).strip().splitlines()[0]}); "
+                         "`chipcmp audit FILE` lists every problem")
     for col in raw.columns:
         c = schema.COLUMN_BY_NAME.get(col)
         if c is None or not c.numeric:
@@ -242,11 +246,12 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
                         "keep one row per chip")
 
 
-def _first_short_row(path: Path, nfields: int) -> tuple[int, int] | None:
-    """(line, fields) of the first non-blank record with fewer fields than the header, or None.
+def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
+    """(line, fields) of the first non-blank record whose field count differs from the header's, or None.
 
-    pandas silently pads short rows with empty cells, which would turn a truncated row into "unknown" figures.
-    This scans the bytes once with numpy, a few MiB at a time: commas and newlines count only outside quotes.
+    pandas silently pads short rows with empty cells (a truncated row would read as "unknown" figures) and, with
+    `usecols`, drops extra fields. This scans the bytes once with numpy, a few MiB at a time: commas and newlines
+    count only outside quotes.
     """
     import numpy as np
 
@@ -267,7 +272,7 @@ def _first_short_row(path: Path, nfields: int) -> tuple[int, int] | None:
                 per_len = np.diff(np.concatenate(([0], text_cum[ends]))) - 1  # minus the newline itself
                 per_comma[0] += commas
                 per_len[0] += length
-                bad = np.flatnonzero((per_comma + 1 < nfields) & (per_len > 0))
+                bad = np.flatnonzero((per_comma + 1 != nfields) & (per_len > 0))
                 bad = bad[record + bad > 0]  # the header itself is checked elsewhere
                 if bad.size:
                     return int(record + bad[0] + 1), int(per_comma[bad[0]] + 1)
@@ -278,7 +283,7 @@ def _first_short_row(path: Path, nfields: int) -> tuple[int, int] | None:
                 commas += int(comma_cum[-1])
                 length += int(text_cum[-1])
             parity = int(inside[-1])
-    if length > 0 and commas + 1 < nfields and record > 0:
+    if length > 0 and commas + 1 != nfields and record > 0:
         return record + 1, commas + 1
     return None
 

@@ -114,7 +114,10 @@ def check_output_path(path: Path, protect: tuple[Path, ...] = ()) -> None:
 
 def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
     """Write through a temporary file in the same directory, then rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror or e}; choose another location") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             write(f)
