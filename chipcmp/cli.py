@@ -206,7 +206,8 @@ def list_cmd(
     columns: Annotated[str | None, typer.Option("--columns", "-c", metavar="A,B,...", autocompletion=_complete_field,
                                                    help="Columns/metrics to show ('all' for every one).")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """List chips with their key figures."""
     from chipcmp import core
@@ -216,8 +217,8 @@ def list_cmd(
 
 
 @app.command()
-def show(chip: ChipArg, fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-         data: DataOpt = None, add: AddOpt = [], price: PriceOpt = []) -> None:
+def show(chip: ChipArg, fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
+         add: AddOpt = [], price: PriceOpt = []) -> None:
     """Show every field of one chip with units, its derived metrics, sources and notes."""
     from chipcmp import core
 
@@ -234,7 +235,8 @@ def compare(
     metrics: Annotated[str | None, typer.Option(
         "--metrics", "-m", metavar="A,B,...", autocompletion=_complete_field,
         help="Rows to show: columns and metrics ('all' for every one).")] = None,
-    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Compare chips side by side, with each chip's ratio to a baseline."""
     from chipcmp import core
@@ -259,12 +261,14 @@ def rank(
                                                    autocompletion=_complete_field,
                                                    help="Extra columns/metrics to show.")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Rank chips by a column or metric, best first; chips with an unknown value are left out (said on stderr)."""
     from chipcmp import core
 
-    result = core.rank(_load(data, add, price), metric, _filters(vendor, country, kind, since, where), top, asc, columns)
+    filters = _filters(vendor, country, kind, since, where)
+    result = core.rank(_load(data, add, price), metric, filters, top, asc, columns)
     _emit(result, fmt, output, data, add)
 
 
@@ -334,7 +338,8 @@ def controls(
     memory_bw: Annotated[float | None, typer.Option("--memory-bw", metavar="TBS", help="What-if chip: DRAM "
                                                     "bandwidth, TB/s.", rich_help_panel="What-if")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """US export-control view: TPP, performance density, class under each rule version, headroom to thresholds.
 
@@ -375,7 +380,8 @@ def train(
                                                     "per kWh.")] = None,
     rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental price per chip-hour.")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Estimate a training run on each chip: 6·N·D FLOPs, chip-hours at an MFU, days or chips, energy, cost."""
     from chipcmp import workload as wl
@@ -408,7 +414,8 @@ def serve(
     kv_bytes: Annotated[float, typer.Option("--kv-bytes", help="Bytes per KV-cache element.",
                                             rich_help_panel="KV cache")] = 2.0,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Estimate serving on each chip: chips to hold the model, decode and prefill limits, roofline bound."""
     from chipcmp import workload as wl
@@ -430,13 +437,14 @@ def roofline(
     precision: Annotated[str, typer.Option("--precision", help="Throughput column to use.")] = "bf16",
     top: Annotated[int | None, typer.Option("--top", metavar="N", help="Show only the best N.")] = None,
     vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
+    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
 ) -> None:
     """Rank chips by attainable throughput at an arithmetic intensity: min(peak, bandwidth × intensity)."""
     from chipcmp import workload as wl
 
-    result = wl.roofline(_load(data, add, price), intensity, precision, chips or [], _filters(vendor, country, kind, since, where),
-                         top)
+    filters = _filters(vendor, country, kind, since, where)
+    result = wl.roofline(_load(data, add, price), intensity, precision, chips or [], filters, top)
     _emit(result, fmt, output, data, add)
 
 

@@ -38,4 +38,4 @@ class Result:
     footer: list[str] = field(default_factory=list)  # part of the output: caption, markdown footnote, JSON meta
     meta: dict[str, Any] = field(default_factory=dict)  # machine-readable context (JSON "meta")
     row_kinds: Sequence[str] | None = None  # per-row value kind, for tables whose rows are fields (compare)
-    marks: set[tuple[int, str]] = field(default_factory=set)  # (row position, column key) shown with a '*' 
+    marks: set[tuple[int, str]] = field(default_factory=set)  # (row position, column key) shown with a '*'

@@ -16,7 +16,9 @@ from chipcmp import schema
 from chipcmp.cli import app
 
 runner = CliRunner()
-SETTINGS = settings(max_examples=int(os.environ.get("CHIPCMP_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CHIPCMP_HYPOTHESIS_EXAMPLES=600 for a longer hunt; CI runs the default.
+SETTINGS = settings(max_examples=int(os.environ.get("CHIPCMP_HYPOTHESIS_EXAMPLES", "60")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 cell = st.one_of(
     st.just(""),
