@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from chipcmp import schema
 from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, ChipcmpError
-from chipcmp.render import OutputFormat
+from chipcmp.formats import OutputFormat
 
 # --- error edge ----------------------------------------------------------------------------------------------
 
@@ -50,8 +50,9 @@ class ChipcmpGroup(TyperGroup):
             rv = super().main(args=args, prog_name=prog_name or "chipcmp", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
-        except _NoArgsIsHelp:
-            code = 0  # typer has printed the help already
+        except _NoArgsIsHelp as e:
+            typer.echo(e.ctx.get_help())  # type: ignore[attr-defined]
+            code = 0
         except _clickexc.ClickException as e:
             ctx = getattr(e, "ctx", None)
             where = ctx.command_path if ctx is not None else "chipcmp"
@@ -83,6 +84,9 @@ app = typer.Typer(
          "Throughput is dense (no sparsity), per package; unknown figures show as —.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain click help: typer's rich help imports rich.markdown and markdown-it, which alone cost more than
+    # typer itself, and `chipcmp --help` has a budget of 1.5x `import typer` (benchmarks/README.md).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=True,
 )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 BUNDLED = "chips.csv"
+SCAN_CHUNK = 1 << 22  # bytes per numpy pass of the ragged-row scan
 ENV_DATA = "CHIPCMP_DATA"
 
 
@@ -30,8 +31,12 @@ class Source:
     """Where the rows came from: shown in outputs and carried in exports."""
 
     label: str  # "bundled" or the path as the user gave it
-    sha256: str
+    path: Path
     rows: int
+
+    @property
+    def sha256(self) -> str:
+        return _sha256(self.path)
 
 
 @dataclass
@@ -153,7 +158,7 @@ def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
             # pandas only *warns* when the first data row has more fields than the header: make it an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             df = pd.read_csv(
-                path, dtype=dtypes, usecols=[n for n in names if n in schema.COLUMN_BY_NAME],
+                path, dtype=dtypes,  # no `usecols`: it slows the C reader by half; unknown columns are dropped below
                 encoding="utf-8-sig", keep_default_na=False, na_values=[""], index_col=False,
                 skipinitialspace=True,
             )
@@ -167,14 +172,15 @@ def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
         raise DataError(f"{shown}: the file is empty; it needs a header row and one row per chip") from None
     if df.empty:
         raise DataError(f"{shown}: has a header but no rows; add one row per chip")
+    df.columns = [str(c).strip() for c in df.columns]
+    if unknown:
+        df = df.drop(columns=unknown)
     _check_values(df, shown)
     # Every schema column exists afterwards, empty where the file did not have it.
     for c in schema.COLUMNS:
         if c.name not in df.columns:
             df[c.name] = pd.Series(float("nan") if c.numeric else pd.NA, index=df.index, dtype=_dtypes()[c.name])
     df = df[[c.name for c in schema.COLUMNS]]
-    for t in schema.TEXT_COLUMNS:
-        df[t] = df[t].str.strip()
     return df, notes
 
 
@@ -214,15 +220,14 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
     """Reject values no chip can have: inf, negative or zero sizes. The audit checks plausibility further."""
     import numpy as np
 
-    num = [c for c in schema.NUMERIC_COLUMNS if c in df.columns]
-    if num:
-        values = df[num].to_numpy(dtype="float64")
+    for col in (c for c in schema.NUMERIC_COLUMNS if c in df.columns):  # column by column: no 2-D copy
+        values = df[col].to_numpy(dtype="float64")
         bad = np.isinf(values) | (values <= 0)
         if bad.any():
-            r, k = np.argwhere(bad)[0]
-            v = values[r, k]
+            r = int(bad.argmax())
+            v = values[r]
             what = "infinite" if np.isinf(v) else ("zero" if v == 0 else "negative")
-            raise DataError(f"{shown}: line {r + 2}, column {num[k]!r}: {what} value {v:g} is impossible; "
+            raise DataError(f"{shown}: line {r + 2}, column {col!r}: {what} value {v:g} is impossible; "
                             "leave the cell empty if unknown")
     for c in schema.COLUMNS:
         if c.numeric and c.name in df.columns and c.lo is not None and c.hi is not None:
@@ -234,14 +239,16 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
                                 f"range {c.lo:g} to {c.hi:g} {c.unit}; check the unit (`chipcmp audit FILE` "
                                 "lists every problem)")
     names = df["name"]
-    if names.isna().any() or names.str.strip().eq("").any():
-        r = int((names.isna() | names.str.strip().eq("")).to_numpy().argmax())
+    empty = names.isna() | names.eq("")
+    if empty.any():
+        r = int(empty.to_numpy().argmax())
         raise DataError(f"{shown}: line {r + 2}: empty 'name'; every row needs a chip name")
-    key = names.map(normalize) if len(names) < 50_000 else names.str.lower().str.replace(r"[^0-9a-z]", "", regex=True)
-    dup = key.duplicated(keep=False)
+    # Exact repeats are errors here (a hash check, cheap on a million rows). Names equal only after folding case
+    # and punctuation are reported by `resolve` when named, and by `chipcmp audit`.
+    dup = names.duplicated(keep=False)
     if dup.any():
         first = names[dup].iloc[0]
-        lines = [str(i + 2) for i in np.flatnonzero(key.eq(normalize(first)).to_numpy())][:3]
+        lines = [str(i + 2) for i in np.flatnonzero(names.eq(first).to_numpy())][:3]
         raise DataError(f"{shown}: chip name {first!r} appears more than once (lines {', '.join(lines)}); "
                         "keep one row per chip")
 
@@ -249,42 +256,61 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
 def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
     """(line, fields) of the first non-blank record whose field count differs from the header's, or None.
 
-    pandas silently pads short rows with empty cells (a truncated row would read as "unknown" figures) and, with
-    `usecols`, drops extra fields. This scans the bytes once with numpy, a few MiB at a time: commas and newlines
-    count only outside quotes.
+    pandas silently pads short rows with empty cells (a truncated row would read as "unknown" figures). This
+    scans the bytes once with numpy, a few MiB at a time: commas are counted per record with `reduceat`, and the
+    few quoted spans are found from the quote positions, so a million rows cost a fraction of parsing them.
     """
     import numpy as np
 
     parity = 0  # inside a quoted field at the chunk boundary?
-    commas = 0  # commas so far in the current record
-    length = 0  # non-CR bytes so far in the current record
+    carry_commas = 0  # commas of the record still open at the chunk boundary
+    carry_len = 0  # its bytes so far
+    last_byte = 10
     record = 0  # records finished (the header is record 0)
     with path.open("rb") as f:
-        while chunk := f.read(1 << 22):
+        while chunk := f.read(SCAN_CHUNK):
             a = np.frombuffer(chunk, dtype=np.uint8)
-            inside = (np.cumsum(a == 34, dtype=np.int64) + parity) & 1
-            outside = inside == 0
-            comma_cum = np.cumsum((a == 44) & outside, dtype=np.int64)
-            text_cum = np.cumsum(a != 13, dtype=np.int64)
-            ends = np.flatnonzero((a == 10) & outside)
+            is_comma = a == 44
+            ends = np.flatnonzero(a == 10)
+            quotes = np.flatnonzero(a == 34)
+            # every record's comma count, quoted or not: segments start after each newline
+            starts = np.concatenate(([0], ends + 1))
+            starts = starts[starts < a.size]
+            per = np.add.reduceat(is_comma, starts, dtype=np.int64) if starts.size else np.zeros(0, np.int64)
+            if parity or quotes.size:
+                # spans inside quotes: before the first quote if we start inside, then every other gap
+                bounds = np.concatenate(([0], quotes)) if parity else quotes
+                spans = np.add.reduceat(is_comma, bounds, dtype=np.int64)[::2] if bounds.size else bounds
+                begins = bounds[::2]
+                owner = np.searchsorted(ends, begins)  # the record each quoted span starts in
+                np.subtract.at(per, owner, spans)
+                newline_inside = (np.searchsorted(quotes, ends) + parity) & 1 == 1
+                if newline_inside.any():  # a newline inside quotes does not end the record: merge segments
+                    keep = np.concatenate(([True], ~newline_inside))[: per.size]
+                    group = np.cumsum(keep) - 1
+                    per = np.bincount(group, weights=per).astype(np.int64)
+                    ends = ends[~newline_inside]
+                parity = (parity + quotes.size) & 1
             if ends.size:
-                per_comma = np.diff(np.concatenate(([0], comma_cum[ends])))
-                per_len = np.diff(np.concatenate(([0], text_cum[ends]))) - 1  # minus the newline itself
-                per_comma[0] += commas
-                per_len[0] += length
-                bad = np.flatnonzero((per_comma + 1 != nfields) & (per_len > 0))
-                bad = bad[record + bad > 0]  # the header itself is checked elsewhere
+                counts = per[: ends.size].copy()
+                counts[0] += carry_commas
+                lens = np.diff(ends, prepend=-1) - 1
+                lens[0] += carry_len
+                prev = np.where(ends > 0, a[np.maximum(ends - 1, 0)], last_byte)
+                lens = lens - (prev == 13)  # a CRLF line's CR is not content
+                bad = np.flatnonzero((counts + 1 != nfields) & (lens > 0))
+                bad = bad[record + bad > 0]  # the header is checked on its own
                 if bad.size:
-                    return int(record + bad[0] + 1), int(per_comma[bad[0]] + 1)
+                    return int(record + bad[0] + 1), int(counts[bad[0]] + 1)
                 record += ends.size
-                commas = int(comma_cum[-1] - comma_cum[ends[-1]])
-                length = int(text_cum[-1] - text_cum[ends[-1]])
+                carry_commas = int(per[ends.size:].sum())
+                carry_len = int(a.size - ends[-1] - 1)
             else:
-                commas += int(comma_cum[-1])
-                length += int(text_cum[-1])
-            parity = int(inside[-1])
-    if length > 0 and commas + 1 != nfields and record > 0:
-        return record + 1, commas + 1
+                carry_commas += int(per.sum())
+                carry_len += int(a.size)
+            last_byte = int(a[-1])
+    if carry_len > 0 and carry_commas + 1 != nfields and record > 0:
+        return record + 1, carry_commas + 1
     return None
 
 
@@ -293,6 +319,7 @@ def normalize(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
+@functools.lru_cache(maxsize=8)
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -305,7 +332,7 @@ def _sha256(path: Path) -> str:
 def _load_cached(path: str, shown: str, mtime_ns: int) -> tuple[pd.DataFrame, Source, tuple[str, ...]]:
     p = Path(path)
     df, notes = read_table(p, shown)
-    return df, Source(shown, _sha256(p), len(df)), tuple(notes)
+    return df, Source(shown, p, len(df)), tuple(notes)
 
 
 def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str | os.PathLike[str]] = (),
@@ -320,7 +347,8 @@ def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str |
     else:
         path, shown = Path(data), str(data)
     df, source, notes = _load_cached(str(path), shown, _mtime(path))
-    ds = Dataset(df.copy(), [source], list(notes))
+    # The cached frame is shared: overlays and --price work on a copy, plain runs need none.
+    ds = Dataset(df.copy() if add or prices else df, [source], list(notes))
     for extra in add:
         _overlay(ds, Path(extra))
     for spec in prices:

@@ -6,7 +6,6 @@ Data goes to stdout (or the `-o` file, written atomically); notes go to stderr.
 from __future__ import annotations
 
 import contextlib
-import enum
 import json
 import math
 import os
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from chipcmp.errors import OutputError
+from chipcmp.formats import OutputFormat
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,13 +28,6 @@ TABLE_MAX_ROWS = 200  # a terminal table longer than this is cut, with a note po
 BAR_WIDTH = 10
 # Spreadsheets treat a cell starting with these as a formula (CSV injection); such text cells get a leading '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class OutputFormat(str, enum.Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
 
 
 # --- values --------------------------------------------------------------------------------------------------
@@ -202,7 +195,7 @@ def render_json(result: Result, out: IO[str]) -> None:
     frame = result.frame
     meta = {"title": result.title, **result.meta, "notes": result.footer}
     out.write('{"meta": ')
-    out.write(json.dumps(meta, ensure_ascii=False, default=str))
+    out.write(json.dumps(meta, ensure_ascii=False, default=lambda o: o() if callable(o) else str(o)))
     out.write(', "rows": ')
     out.write(frame.to_json(orient="records", force_ascii=False, double_precision=10))
     out.write("}\n")

@@ -40,7 +40,7 @@ BAD_FILES = [
     ("nan-text", (GOOD_HEADER + "X,Acme,nan,2,http://x\n").encode(), 1, "'nan' is not a number"),
     ("inf-text", (GOOD_HEADER + "X,Acme,inf,2,http://x\n").encode(), 1, "infinite value"),
     ("absurd", (GOOD_HEADER + "X,Acme,100,700000000,http://x\n").encode(), 1, "outside the plausible range"),
-    ("dup-names", (GOOD_HEADER + GOOD_ROW + "test-chip,Other,1,200,http://x\n").encode(), 1,
+    ("dup-names", (GOOD_HEADER + GOOD_ROW + "Test Chip,Other,1,200,http://x\n").encode(), 1,
      "'Test Chip' appears more than once (lines 2, 3)"),
     ("empty-name", (GOOD_HEADER + ",Acme,1,200,http://x\n").encode(), 1, "line 2: empty 'name'"),
 ]
@@ -60,6 +60,16 @@ def test_bad_data_file(cli, tmp_path, content, code, message):
         assert "Traceback" not in r.stderr + r.stdout
         assert not out.exists()
         assert not list(tmp_path.glob(".out.csv.*"))
+
+
+def test_names_equal_after_folding_are_ambiguous_when_named(cli, tmp_path):
+    f = tmp_path / "near.csv"
+    f.write_text(GOOD_HEADER + GOOD_ROW + "test-chip,Other,1,200,http://x\n")
+    r = cli("show", "TEST CHIP", "--data", str(f))
+    assert r.exit_code == 2
+    assert "is ambiguous: it matches 'Test Chip', 'test-chip'" in r.stderr
+    audit = cli("audit", str(f), "--format", "csv")
+    assert "duplicate-name" in audit.stdout
 
 
 def test_bom_is_accepted(cli, tmp_path):
