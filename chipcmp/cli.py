@@ -463,6 +463,14 @@ def _count(text: str, option: str) -> float:
 
 def main() -> None:
     """Console-script entry point."""
+    # Typer builds every command's click parameters before parsing. When the command is named up front (the
+    # common case), build only that one; `--help`, completion and typos still see them all.
+    words = sys.argv[1:]
+    if words and not any(k.startswith("_CHIPCMP_COMPLETE") for k in __import__("os").environ):
+        chosen = [c for c in app.registered_commands if c.name == words[0] or
+                  (c.name is None and c.callback is not None and c.callback.__name__ == words[0])]
+        if chosen:
+            app.registered_commands = chosen
     typer.main.get_command(app)(prog_name="chipcmp")
 
 

@@ -140,35 +140,84 @@ def _bar(v: float, top: float) -> str:
     return "█" * full + ("" if part == 0 else " ▏▎▍▌▋▊▉"[part])
 
 
+def _limit(frame: Any) -> tuple[Any, list[str]]:
+    """A terminal table never shows a million rows: the first TABLE_MAX_ROWS, and a note on how to get all."""
+    if len(frame) <= TABLE_MAX_ROWS:
+        return frame, []
+    return frame.head(TABLE_MAX_ROWS), [f"showing the first {TABLE_MAX_ROWS} of {len(frame):,} rows; use --top N, "
+                                        "--format csv or -o FILE for all of them"]
+
+
+def _cells(result: Result, frame: Any, bars: bool) -> tuple[list[str], list[list[str]]]:
+    """Headers and formatted cells, with an inline bar column after each `bar` column when asked."""
+    headers: list[str] = []
+    tops: dict[str, float] = {}
+    for col in result.columns:
+        headers.append(col.header)
+        if col.bar and bars:
+            top = frame[col.key].abs().max()
+            tops[col.key] = 0.0 if is_missing(top) else float(top)
+            headers.append("")
+    kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
+    keys = [c.key for c in result.columns]
+    rows = []
+    for pos, (values, row_kind) in enumerate(zip(frame[keys].itertuples(index=False, name=None), kinds,
+                                                 strict=True)):
+        cells: list[str] = []
+        for col, v in zip(result.columns, values, strict=True):
+            mark = " *" if (pos, col.key) in result.marks else ""
+            cells.append(fmt_cell(v, col, row_kind) + mark)
+            if col.key in tops:
+                cells.append(_bar(v, tops[col.key]))
+        rows.append(cells)
+    return headers, rows
+
+
+def render_plain(result: Result, out: IO[str]) -> list[str]:
+    """The table as plain text for pipes and files: aligned columns, no colour, no box-drawing characters.
+
+    Written by hand because rich's layout engine costs more than all of chipcmp's own work on a small table, and
+    a pipe has no width to lay out for; terminals get the rich table.
+    """
+    frame, notes = _limit(result.frame)
+    headers, rows = _cells(result, frame, bars=True)
+    right = []
+    for col in result.columns:
+        right.append(col.numeric)
+        if col.bar:
+            right.append(False)
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        return " | ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True))
+
+    if result.title:
+        out.write(result.title + "\n")
+    out.write(line(headers).rstrip() + "\n")
+    out.write("-+-".join("-" * w for w in widths) + "\n")
+    for r in rows:
+        out.write(line(r).rstrip() + "\n")
+    for text in result.footer:
+        out.write(text + "\n")
+    return notes
+
+
 def render_table(result: Result, console: Console) -> list[str]:
     """Print a rich table; return notes about what was left out (for stderr)."""
     from rich import box
     from rich.table import Table
 
-    notes: list[str] = []
-    frame = result.frame
-    if len(frame) > TABLE_MAX_ROWS:
-        notes.append(f"showing the first {TABLE_MAX_ROWS} of {len(frame):,} rows; use --top N, "
-                     "--format csv or -o FILE for all of them")
-        frame = frame.head(TABLE_MAX_ROWS)
-    plain = not console.is_terminal
-    table = Table(title=result.title or None, box=box.ASCII if plain else box.SIMPLE_HEAVY,
-                  title_justify="left", show_edge=not plain, pad_edge=not plain)
-    bars: dict[str, float] = {}
+    frame, notes = _limit(result.frame)
+    table = Table(title=result.title or None, box=box.SIMPLE_HEAVY, title_justify="left")
+    headers, rows = _cells(result, frame, bars=console.width >= 80)
+    i = 0
     for col in result.columns:
-        table.add_column(col.header, justify="right" if col.numeric else "left", overflow="fold")
+        table.add_column(headers[i], justify="right" if col.numeric else "left", overflow="fold")
+        i += 1
         if col.bar and console.width >= 80:
-            vals = frame[col.key].abs().max()
-            bars[col.key] = float(vals) if not is_missing(vals) else 0.0
             table.add_column("", justify="left", no_wrap=True, style="cyan")
-    kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
-    for pos, ((_, row), row_kind) in enumerate(zip(frame.iterrows(), kinds, strict=True)):
-        cells: list[str] = []
-        for col in result.columns:
-            mark = " *" if (pos, col.key) in result.marks else ""
-            cells.append(fmt_cell(row[col.key], col, row_kind) + mark)
-            if col.key in bars:
-                cells.append(_bar(row[col.key], bars[col.key]))
+            i += 1
+    for cells in rows:
         table.add_row(*cells)
     console.print(table)
     for line in result.footer:
@@ -247,15 +296,16 @@ def emit(result: Result, fmt: OutputFormat, output: Path | None, console: Consol
     if output is not None:
         check_output_path(output, protect)
         if fmt is OutputFormat.table:
-            def write_table(f: IO[str]) -> None:
-                notes.extend(render_table(result, make_console(f)))
-            write_atomic(output, write_table)
+            write_atomic(output, lambda f: notes.extend(render_plain(result, f)))
         else:
             write_atomic(output, lambda f: WRITERS[fmt](result, f))
         notes.append(f"wrote {len(result.frame):,} rows to {output}")
         return notes
     if fmt is OutputFormat.table:
-        notes.extend(render_table(result, console or make_console()))
+        if console is None and not sys.stdout.isatty():
+            notes.extend(render_plain(result, sys.stdout))
+        else:
+            notes.extend(render_table(result, console or make_console()))
     else:
         WRITERS[fmt](result, sys.stdout)
         sys.stdout.flush()

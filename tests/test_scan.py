@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import chipcmp.dataset as dataset
+from chipcmp import dataset
 
 CELLS = ["a", "", "1,2", 'x"y', "multi\nline", "q", "3", "é", "a\r\nb"]
 
