@@ -229,10 +229,7 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
         v = df[c.name].to_numpy(dtype="float64", copy=False)
         with np.errstate(invalid="ignore"):
             bad = np.isinf(v) | (v <= 0)
-            if c.lo is not None and c.hi is not None:
-                out = (v < c.lo) | (v > c.hi)
-            else:
-                out = np.zeros(v.shape, dtype=bool)
+            out = (v < (c.lo if c.lo is not None else -np.inf)) | (v > (c.hi if c.hi is not None else np.inf))
         if bad.any():
             r = int(bad.argmax())
             what = "infinite" if np.isinf(v[r]) else ("zero" if v[r] == 0 else "negative")
