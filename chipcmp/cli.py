@@ -461,17 +461,23 @@ def _count(text: str, option: str) -> float:
     return parse_count(text, option)
 
 
+def _invoked_command() -> str | None:
+    """The subcommand this process will run, if it can be told before parsing."""
+    import os
+
+    if any(k.startswith("_CHIPCMP_COMPLETE") for k in os.environ):
+        words = (os.environ.get("COMP_WORDS") or os.environ.get("_TYPER_COMPLETE_ARGS") or "").split()
+        return words[1] if len(words) > 2 else None  # still typing the command's name: offer every command
+    return sys.argv[1] if len(sys.argv) > 1 else None
+
+
 def main() -> None:
     """Console-script entry point."""
-    # Typer builds every command's click parameters before parsing. When the command is named up front (the
-    # common case), build only that one; `--help`, completion and typos still see them all.
-    words = sys.argv[1:]
-    if words and not any(k.startswith("_CHIPCMP_COMPLETE") for k in __import__("os").environ):
-        chosen = [c for c in app.registered_commands if c.name == words[0] or
-                  (c.name is None and c.callback is not None and c.callback.__name__ == words[0])]
-        if chosen:
-            app.registered_commands = chosen
+    # Typer builds every command's click parameters before parsing. When the command is known up front (the
+    # common case, completion included), build only that one; `--help` and typos still see them all.
+    name = _invoked_command()
+    chosen = [c for c in app.registered_commands
+              if name is not None and (c.name or getattr(c.callback, "__name__", None)) == name]
+    if chosen:
+        app.registered_commands = chosen
     typer.main.get_command(app)(prog_name="chipcmp")
-
-
-__all__ = ["EXIT_USAGE", "app", "main"]

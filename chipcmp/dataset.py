@@ -7,7 +7,6 @@ slow, exact diagnosis (which row, which column) only runs once a file is known t
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import warnings
 from collections.abc import Sequence
@@ -323,6 +322,8 @@ def normalize(text: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _sha256(path: Path) -> str:
+    import hashlib
+
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

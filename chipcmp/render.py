@@ -10,7 +10,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -106,13 +105,24 @@ def check_output_path(path: Path, protect: tuple[Path, ...] = ()) -> None:
 
 
 def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
-    """Write through a temporary file in the same directory, then rename: readers never see half a file."""
+    """Write text through a temporary file in the same directory, then rename: readers never see half a file."""
+    _write_atomic(path, write, binary=False)
+
+
+def write_atomic_bytes(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """`write_atomic` for binary files (images)."""
+    _write_atomic(path, write, binary=True)
+
+
+def _write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool) -> None:
+    import tempfile  # only when writing a file: its import costs more than a small table's rendering
+
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror or e}; choose another location") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
             write(f)
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
@@ -226,14 +236,19 @@ def render_table(result: Result, console: Console) -> list[str]:
 
 
 def _csv_frame(result: Result) -> Any:
-    # Machine formats carry the whole frame (e.g. `field` names beside display labels); tables show `columns`.
+    """The frame with formula-like text cells escaped. Only columns that hold such a cell are replaced (no
+    copy of the rest), since exports of a million rows must not double their memory."""
     frame = result.frame
-    text_cols = [c for c in frame.columns if frame[c].dtype.kind not in "biufc"]
-    if text_cols:
-        frame = frame.copy()
-        for c in text_cols:
-            frame[c] = frame[c].map(neutralize, na_action="ignore")
-    return frame
+    fixed = {}
+    for c in frame.columns:
+        col = frame[c]
+        if col.dtype.kind in "biufc":
+            continue
+        text = col.astype("str") if col.dtype == object else col
+        risky = text.str.startswith(_FORMULA_START, na=False)
+        if risky.any():
+            fixed[c] = col.map(neutralize, na_action="ignore")
+    return frame.assign(**fixed) if fixed else frame
 
 
 def render_csv(result: Result, out: IO[str]) -> None:
