@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from chipcmp import schema
-from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, ChipcmpError
+from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, ChipcmpError
 from chipcmp.formats import OutputFormat
 
 # --- error edge ----------------------------------------------------------------------------------------------
@@ -459,6 +459,59 @@ def _count(text: str, option: str) -> float:
     if not text:
         raise UsageError(f"{option} is required, e.g. {option} 70B")
     return parse_count(text, option)
+
+
+@app.command()
+def plot(
+    fields: Annotated[list[str] | None, typer.Argument(
+        metavar="X Y [CHIP]...", autocompletion=_complete_metric, show_default=False,
+        help="Fields for the x and y axes, then optionally chips (default: all, after filters).")] = None,
+    bar: Annotated[str | None, typer.Option("--bar", metavar="METRIC", autocompletion=_complete_metric,
+                                            help="A bar chart of one field instead; positionals are chips.")] = None,
+    pareto: Annotated[bool, typer.Option("--pareto", help="List the Pareto-frontier chips below the chart.")] = False,
+    log_x: Annotated[bool, typer.Option("--log-x", help="Logarithmic x axis.")] = False,
+    log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
+    top: Annotated[int | None, typer.Option("--top", metavar="N", help="Bar chart: only the best N.")] = None,
+    width: Annotated[int | None, typer.Option("--width", help="Chart width in characters (default: the "
+                                              "terminal's, 80 in a pipe).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", dir_okay=False,
+                                                help="Write the chart as an image (.png or .svg; needs "
+                                                     "matplotlib: pip install 'chipcmp[plot]').")] = None,
+    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
+    where: WhereOpt = [], data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
+) -> None:
+    """Chart two fields as a labelled scatter with its Pareto frontier, or one field as bars (--bar)."""
+    import shutil
+
+    from chipcmp import plot as pl
+    from chipcmp.render import check_output_path
+
+    words = fields or []
+    if output is not None:
+        pl.image_kind(output)
+        check_output_path(output, tuple(p for p in (data, *add) if p))
+    cols = width or (shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80)
+    filters = _filters(vendor, country, kind, since, where)
+    if bar is not None:
+        frame = pl.bars(_load(data, add, price), bar, words, filters, top)
+        if output is not None:
+            pl.write_bars(frame, bar, output)
+            sys.stderr.write(f"chipcmp: wrote {output}\n")
+        else:
+            sys.stdout.write(pl.bars_text(frame, bar, cols))
+        return
+    if len(words) < 2:
+        raise typer.BadParameter("give two fields, e.g. chipcmp plot memory_bw_tbs bf16_tflops (or --bar FIELD)")
+    p = pl.points(_load(data, add, price), words[0], words[1], words[2:], filters, log_x, log_y)
+    if output is not None:
+        pl.write_scatter(p, output)
+        sys.stderr.write(f"chipcmp: wrote {output}\n")
+    else:
+        sys.stdout.write(pl.scatter_text(p, cols))
+        if pareto:
+            sys.stdout.write(pl.frontier_text(p))
+    if p.left_out:
+        sys.stderr.write(f"chipcmp: left out {p.left_out} chips without both {words[0]} and {words[1]}\n")
 
 
 def _invoked_command() -> str | None:

@@ -285,7 +285,7 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
     ratio_cols = [f"{c} / {base}" for c in chips if c != base]
     for c in ratio_cols:
         frame[c] = pd.to_numeric(frame[c])
-    cols = [Col("label", "Field"), Col("unit", "Unit"), *(Col(c, c, numeric=True, kind="row") for c in chips),
+    cols = [Col("label", "Field"), Col("unit", "Unit"), *(Col(c, c, numeric=True, kind="row", bar=True) for c in chips),
             *(Col(c, c, numeric=True, kind="ratio") for c in ratio_cols)]
     notes = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
              if _norm(q) != _norm(ds.frame.at[lbl, "name"])]

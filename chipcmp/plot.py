@@ -59,8 +59,7 @@ def pareto_mask(x: pd.Series, y: pd.Series, x_higher: bool, y_higher: bool) -> p
     for i in order:
         if ys[i] > best_y or (xs[i] == last_x and ys[i] == last_y):
             keep[i] = True
-            if ys[i] > best_y:
-                best_y = ys[i]
+            best_y = max(best_y, ys[i])
             last_x, last_y = xs[i], ys[i]
     return pd.Series(keep, index=x.index)
 
@@ -128,7 +127,7 @@ def scatter_text(p: Points, width: int) -> str:
         label = name[:18]
         spots = [(r, c + 2), (r, c - 1 - len(label)), (r - 1, c), (r + 1, c)]
         for rr, cc in spots:
-            if 0 <= rr < HEIGHT and 0 <= cc and cc + len(label) <= cols and \
+            if 0 <= rr < HEIGHT and cc >= 0 and cc + len(label) <= cols and \
                     all(grid[rr][k] == " " for k in range(max(0, cc - 1), min(cols, cc + len(label) + 1))):
                 grid[rr][cc:cc + len(label)] = list(label)
                 break
@@ -156,9 +155,11 @@ def scatter_text(p: Points, width: int) -> str:
         axis[pos:pos + len(text)] = list(text)
     lines.append(" " * (left + 1) + "".join(axis).rstrip())
     lines.append(" " * (left + 1) + _axis_label(p.x))
-    lines.append("* chip   # on the Pareto frontier (no chip is better on both axes)")
+    lines.append("* chip   # Pareto frontier (no chip better on both)")
     if unlabelled:
-        lines.append("Not labelled (no room): " + ", ".join(unlabelled))
+        import textwrap
+
+        lines += textwrap.wrap("Not labelled (no room): " + ", ".join(unlabelled), width=width)
     return "\n".join(lines) + "\n"
 
 

@@ -142,10 +142,10 @@ def _write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool) -> 
 # --- renderers -----------------------------------------------------------------------------------------------
 
 
-def _bar(v: float, top: float) -> str:
+def _bar(v: float, top: float, width: int = BAR_WIDTH) -> str:
     if is_missing(v) or top <= 0 or v <= 0:
         return ""
-    eighths = round(BAR_WIDTH * 8 * min(v / top, 1.0))
+    eighths = round(width * 8 * min(v / top, 1.0))
     full, part = divmod(eighths, 8)
     return "█" * full + ("" if part == 0 else " ▏▎▍▌▋▊▉"[part])
 
@@ -164,19 +164,28 @@ def _cells(result: Result, frame: Any, bars: bool) -> tuple[list[str], list[list
     tops: dict[str, float] = {}
     for col in result.columns:
         headers.append(col.header)
-        if col.bar and bars:
+        if col.bar and bars and col.kind != "row":
             top = frame[col.key].abs().max()
             tops[col.key] = 0.0 if is_missing(top) else float(top)
             headers.append("")
     kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
     keys = [c.key for c in result.columns]
+    # Tables whose rows are fields (compare) scale a small bar per row, across the chips' columns.
+    row_bar_keys = [c.key for c in result.columns if c.bar and c.kind == "row"] if bars else []
     rows = []
     for pos, (values, row_kind) in enumerate(zip(frame[keys].itertuples(index=False, name=None), kinds,
                                                  strict=True)):
+        by_key = dict(zip(keys, values, strict=True))
+        numeric_row = row_kind in ("float", "int") and row_bar_keys
+        row_top = max((abs(by_key[k]) for k in row_bar_keys if not is_missing(by_key[k])), default=0.0) \
+            if numeric_row and row_kind == "float" else 0.0
         cells: list[str] = []
         for col, v in zip(result.columns, values, strict=True):
             mark = " *" if (pos, col.key) in result.marks else ""
-            cells.append(fmt_cell(v, col, row_kind) + mark)
+            text = fmt_cell(v, col, row_kind) + mark
+            if col.key in row_bar_keys and row_top > 0:
+                text = f"{text} {_bar(v, row_top, 6):<6}"
+            cells.append(text)
             if col.key in tops:
                 cells.append(_bar(v, tops[col.key]))
         rows.append(cells)
@@ -194,7 +203,7 @@ def render_plain(result: Result, out: IO[str]) -> list[str]:
     right = []
     for col in result.columns:
         right.append(col.numeric)
-        if col.bar:
+        if col.bar and col.kind != "row":
             right.append(False)
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
@@ -224,7 +233,7 @@ def render_table(result: Result, console: Console) -> list[str]:
     for col in result.columns:
         table.add_column(headers[i], justify="right" if col.numeric else "left", overflow="fold")
         i += 1
-        if col.bar and console.width >= 80:
+        if col.bar and col.kind != "row" and console.width >= 80:
             table.add_column("", justify="left", no_wrap=True, style="cyan")
             i += 1
     for cells in rows:
