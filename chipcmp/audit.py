@@ -229,9 +229,10 @@ def _check_duplicates(raw: pd.DataFrame, line: Any, emit: Emit) -> Iterator[Find
     """Names and aliases, case- and punctuation-insensitive, each naming one row."""
     import pandas as pd
 
+    from chipcmp.core import name_keys
+
     names = raw["name"]
-    keys = pd.concat([names, raw["aliases"].str.split("|").explode()])
-    keys = keys[keys.str.strip().ne("")].str.casefold().str.replace(r"[\W_]+", "", regex=True)
+    keys = name_keys(raw)  # the keys `resolve` matches on: name, aliases, and either with the vendor
     rows_of = keys.groupby(keys).apply(lambda k: sorted(set(k.index)))
     dup_msg = pd.Series("", index=raw.index)
     for key, rows in rows_of[rows_of.map(len) > 1].items():

@@ -29,7 +29,7 @@ COMPARE_COLUMNS = (
     "die_area_mm2", "memory_gb", "memory_type", "memory_bw_tbs", "interconnect_gbs", "tdp_w",
     *schema.THROUGHPUT_COLUMNS, "price_usd", "price_kind", "confidence",
 )
-_NORMALIZE = r"[\W_]+"
+_FOLD = r"[\W_]+"  # what name matching ignores: case, spaces, punctuation
 
 
 # --- metrics -------------------------------------------------------------------------------------------------
@@ -94,11 +94,11 @@ class Filters:
 
 def _match_values(df: pd.DataFrame, column: str, wanted: Sequence[str], option: str) -> pd.Series:
     """Rows whose `column` equals one of `wanted` (case/punctuation-insensitive); unknown values are an error."""
-    key = df[column].fillna("").str.casefold().str.replace(_NORMALIZE, "", regex=True)
+    key = fold_series(df[column])
     present = sorted(set(df[column].dropna()))
     mask = key.eq("__none__")
     for w in wanted:
-        k = _norm(w)
+        k = fold(w)
         hit = key.eq(k)
         if not hit.any():
             raise UsageError(f"{option} {w!r} matches no chip{did_you_mean(w, present)} "
@@ -129,8 +129,7 @@ def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
     for c in conditions:
         s = df[c.field]
         if isinstance(c.value, str):
-            s = s.fillna("").str.casefold().str.replace(_NORMALIZE, "", regex=True)
-            hit = where.OPS[c.op](s, _norm(c.value)) & df[c.field].notna()
+            hit = where.OPS[c.op](fold_series(s), fold(c.value)) & s.notna()
         else:
             hit = where.OPS[c.op](s, c.value) & s.notna()
         mask &= hit
@@ -143,13 +142,19 @@ def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
 # --- names ---------------------------------------------------------------------------------------------------
 
 
-def _norm(text: str) -> str:
+def fold(text: str) -> str:
+    """The key names are matched on: 'Ascend-910B', 'ascend 910b' and 'ASCEND910B' are one."""
     import re
 
-    return re.sub(_NORMALIZE, "", text.casefold())
+    return re.sub(_FOLD, "", text.casefold())
 
 
-def _name_keys(df: pd.DataFrame) -> pd.Series:
+def fold_series(s: pd.Series) -> pd.Series:
+    """`fold` over a column, vectorised; missing text folds to ''."""
+    return s.fillna("").str.casefold().str.replace(_FOLD, "", regex=True)
+
+
+def name_keys(df: pd.DataFrame) -> pd.Series:
     """Every normalised key a chip answers to (name, aliases, vendor+name, vendor+alias), indexed by row."""
     import pandas as pd
 
@@ -158,15 +163,15 @@ def _name_keys(df: pd.DataFrame) -> pd.Series:
     vendor = df["vendor"].fillna("")
     keys = pd.concat([names, aliases, vendor + " " + names, vendor.reindex(aliases.index) + " " + aliases])
     keys = keys[keys.str.strip().ne("") & keys.ne(vendor.reindex(keys.index) + " ")]
-    return keys.str.casefold().str.replace(_NORMALIZE, "", regex=True)
+    return fold_series(keys)
 
 
 def resolve(df: pd.DataFrame, queries: Sequence[str]) -> list:
     """Row labels of the chips named by `queries`, in order. Unknown or ambiguous names raise UnknownChip."""
-    keys = _name_keys(df)
+    keys = name_keys(df)
     labels: list = []
     for q in queries:
-        k = _norm(q)
+        k = fold(q)
         hits = keys.index[keys.eq(k)].unique() if k else []
         if len(hits) == 1:
             if hits[0] in labels:
@@ -288,7 +293,7 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
     cols = [Col("label", "Field"), Col("unit", "Unit"), *(Col(c, c, numeric=True, kind="row", bar=True) for c in chips),
             *(Col(c, c, numeric=True, kind="ratio") for c in ratio_cols)]
     notes = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
-             if _norm(q) != _norm(ds.frame.at[lbl, "name"])]
+             if fold(q) != fold(ds.frame.at[lbl, "name"])]
     # Cells a user's file or --price set: marked in tables, listed in a provenance column in CSV/JSON.
     marks: set[tuple[int, str]] = set()
     sources: list[str] = []

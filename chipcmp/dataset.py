@@ -315,11 +315,6 @@ def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
     return None
 
 
-def normalize(text: str) -> str:
-    """Key for name matching: case- and punctuation-insensitive ('Ascend-910B' == 'ascend 910b')."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
 @functools.lru_cache(maxsize=8)
 def _sha256(path: Path) -> str:
     import hashlib
@@ -369,15 +364,15 @@ def _mtime(path: Path) -> int:
 def _overlay(ds: Dataset, path: Path) -> None:
     import pandas as pd
 
-    from chipcmp.core import _name_keys
+    from chipcmp.core import name_keys
 
     shown = str(path)
     over, source, notes = _load_cached(str(path), shown, _mtime(path))
     ds.warnings.extend(notes)
     ds.sources.append(source)
-    base_keys = _name_keys(ds.frame)
+    base_keys = name_keys(ds.frame)
     owners = base_keys.groupby(base_keys.values).agg(lambda s: tuple(sorted(set(s.index))))
-    over_keys = _name_keys(over.assign(vendor=""))  # an overlay row may leave vendor empty
+    over_keys = name_keys(over.assign(vendor=""))  # an overlay row may leave vendor empty
     hits = over_keys.map(owners).dropna().explode()
     matched = hits.groupby(level=0).agg(lambda s: sorted(set(s)))
     twice = matched[matched.map(len) > 1]
