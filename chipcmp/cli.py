@@ -531,6 +531,10 @@ def main() -> None:
     name = _invoked_command()
     chosen = [c for c in app.registered_commands
               if name is not None and (c.name or getattr(c.callback, "__name__", None)) == name]
-    if chosen:
-        app.registered_commands = chosen
-    typer.main.get_command(app)(prog_name="chipcmp")
+    everything = app.registered_commands
+    app.registered_commands = chosen or everything
+    try:
+        command = typer.main.get_command(app)
+    finally:
+        app.registered_commands = everything  # the module-level app stays whole for callers in-process
+    command(prog_name="chipcmp")

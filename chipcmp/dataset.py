@@ -258,8 +258,8 @@ def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
     """(line, fields) of the first non-blank record whose field count differs from the header's, or None.
 
     pandas silently pads short rows with empty cells (a truncated row would read as "unknown" figures). This
-    scans the bytes once with numpy, a few MiB at a time: commas are counted per record with `reduceat`, and the
-    few quoted spans are found from the quote positions, so a million rows cost a fraction of parsing them.
+    scans the bytes once with numpy, a few MiB at a time: commas per record come from binary searches of comma
+    and newline positions, less the commas inside quoted spans, so a million rows cost a fraction of parsing.
     """
     import numpy as np
 
@@ -271,24 +271,22 @@ def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
     with path.open("rb") as f:
         while chunk := f.read(SCAN_CHUNK):
             a = np.frombuffer(chunk, dtype=np.uint8)
-            is_comma = a == 44
+            commas = np.flatnonzero(a == 44)
             ends = np.flatnonzero(a == 10)
             quotes = np.flatnonzero(a == 34)
-            # every record's comma count, quoted or not: segments start after each newline
-            starts = np.concatenate(([0], ends + 1))
-            starts = starts[starts < a.size]
-            per = np.add.reduceat(is_comma, starts, dtype=np.int64) if starts.size else np.zeros(0, np.int64)
+            # commas per segment: up to each newline, then the record left open at the chunk's end
+            before = np.searchsorted(commas, ends)
+            per = np.diff(np.concatenate((before, [commas.size])), prepend=0)
             if parity or quotes.size:
-                # spans inside quotes: before the first quote if we start inside, then every other gap
+                # quoted spans: before the first quote if we start inside one, then every other gap
                 bounds = np.concatenate(([0], quotes)) if parity else quotes
-                spans = np.add.reduceat(is_comma, bounds, dtype=np.int64)[::2] if bounds.size else bounds
-                begins = bounds[::2]
-                owner = np.searchsorted(ends, begins)  # the record each quoted span starts in
+                upto = np.searchsorted(commas, bounds)
+                spans = (np.append(upto[1:], commas.size) - upto)[::2]
+                owner = np.searchsorted(ends, bounds[::2])  # the segment each quoted span starts in
                 np.subtract.at(per, owner, spans)
                 newline_inside = (np.searchsorted(quotes, ends) + parity) & 1 == 1
-                if newline_inside.any():  # a newline inside quotes does not end the record: merge segments
-                    keep = np.concatenate(([True], ~newline_inside))[: per.size]
-                    group = np.cumsum(keep) - 1
+                if newline_inside.any():  # a quoted newline does not end the record: merge its segments
+                    group = np.cumsum(np.concatenate(([True], ~newline_inside))) - 1
                     per = np.bincount(group, weights=per).astype(np.int64)
                     ends = ends[~newline_inside]
                 parity = (parity + quotes.size) & 1

@@ -10,7 +10,8 @@ import pytest
 
 from chipcmp import schema
 
-COMMANDS = ["list", "show", "compare", "rank", "export", "metrics"]
+COMMANDS = ["list", "show", "compare", "rank", "export", "metrics", "audit", "controls", "train", "serve",
+            "roofline", "plot"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

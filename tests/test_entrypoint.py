@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-COMMANDS = ["list", "show", "compare", "rank", "export", "metrics"]
+from chipcmp.cli import app
+
+COMMANDS = [c.name or c.callback.__name__ for c in app.registered_commands]
 
 
 def _imports(args: list[str]) -> tuple[int, str, str]:

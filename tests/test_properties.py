@@ -111,3 +111,20 @@ def test_random_arguments_never_crash(command: str, positional: list[str], opts:
         args = [command, *positional, *(x for o in opts for x in o), "-o", str(out)]
         result = runner.invoke(app, args)
         _check(result, work, {"out.txt"})
+
+
+@SETTINGS
+@given(content=csv_files())
+def test_audit_accepts_every_file_that_loads(content: bytes) -> None:
+    """A file the loader accepts is never rejected by the audit: it is checked, and its findings listed."""
+    with tempfile.TemporaryDirectory() as d:
+        work = Path(d)
+        data = work / "in.csv"
+        data.write_bytes(content)
+        loaded = runner.invoke(app, ["list", "--data", str(data), "--format", "csv"])
+        audited = runner.invoke(app, ["audit", str(data), "--format", "csv"])
+        _check(audited, work, {"in.csv"})
+        if loaded.exit_code == 0:
+            assert audited.stdout.startswith("line,chip,column,severity,code,message"), audited.stderr
+            if audited.exit_code == 1:
+                assert len(audited.stdout.splitlines()) > 1  # every rejection is explained by a finding
