@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chipcmp import schema
-from chipcmp.core import Filters, apply_filters, resolve, with_metrics
+from chipcmp.core import Filters, select, with_metrics
 from chipcmp.errors import UsageError
 from chipcmp.result import Col, Result
 
@@ -169,12 +169,6 @@ def _unknown_reason(df: pd.DataFrame, rule: Rule) -> list[str]:
     return ["unknown (no " + ", ".join(_NEEDS[m] for m in metrics if row[m]) + ")" for _, row in missing.iterrows()]
 
 
-def _frame_for(ds: Dataset, chips: list[str], filters: Filters) -> pd.DataFrame:
-    if chips:
-        return ds.frame.loc[resolve(ds.frame, chips)]
-    return apply_filters(ds.frame, filters)
-
-
 def what_if_frame(tflops: float | None, precision: str, tpp: float | None, die_area: float | None,
                   interconnect: float | None, memory_bw: float | None) -> pd.DataFrame:
     """A one-row frame for a hypothetical chip given on the command line."""
@@ -209,7 +203,7 @@ def controls(ds: Dataset | None, chips: list[str], filters: Filters, rule_ids: l
         df = what_if
     else:
         assert ds is not None
-        df = _frame_for(ds, chips, filters)
+        df = select(ds, chips, filters)
     df = with_metrics(df, ["tpp", "pd"])
     classes: dict[str, pd.Series] = {}
     for rule in RULES:  # every rule, in order: later ones may be scoped by earlier ones
@@ -236,7 +230,9 @@ def controls(ds: Dataset | None, chips: list[str], filters: Filters, rule_ids: l
     footer += [f"Flag on {n}: {FLAGS[n][1]}" for n in flagged]
     if not rule_ids:
         footer.append("Add --rule ID for the headroom to each threshold of that rule (×, and % above or below).")
-    meta = {"disclaimer": DISCLAIMER, "rules": [r.__dict__ | {"outcomes": None} for r in shown_rules]}
+    meta = {"disclaimer": DISCLAIMER,
+            "rules": [{"id": r.id, "title": r.title, "effective": r.effective, "citation": r.citation, "url": r.url,
+                       "thresholds": [f"{t.metric} {t.op} {t.value:g}" for t in r.thresholds]} for r in shown_rules]}
     if ds is not None:
         meta |= {"dataset_version": ds.version}
     return Result(out, cols, title="US export-control classification from public specs", footer=footer, meta=meta)

@@ -188,6 +188,12 @@ def resolve(df: pd.DataFrame, queries: Sequence[str]) -> list:
     return labels
 
 
+def select(ds: Dataset, chips: Sequence[str], filters: Filters) -> pd.DataFrame:
+    """The chips named (all when none are), narrowed by the filters."""
+    df = ds.frame.loc[resolve(ds.frame, chips)] if chips else ds.frame
+    return apply_filters(df, filters)
+
+
 # --- commands ------------------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chipcmp import schema
-from chipcmp.core import Filters, apply_filters, check_field, field_values, resolve
+from chipcmp.core import Filters, check_field, field_values, select
 from chipcmp.errors import ChipcmpError, EmptyResult, UsageError
 from chipcmp.render import fmt_number
 
@@ -76,7 +76,7 @@ def points(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_
 
     check_field(x)
     check_field(y)
-    df = ds.frame.loc[resolve(ds.frame, chips)] if chips else apply_filters(ds.frame, filters)
+    df = select(ds, chips, filters)
     frame = pd.DataFrame({"name": df["name"], "x": field_values(df, x), "y": field_values(df, y)})
     ok = frame["x"].notna() & frame["y"].notna()
     if log_x:
@@ -177,7 +177,7 @@ def bars(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int 
     f = check_field(metric)
     if top is not None and top < 1:
         raise UsageError(f"--top {top}: give a positive number of chips")
-    df = ds.frame.loc[resolve(ds.frame, chips)] if chips else apply_filters(ds.frame, filters)
+    df = select(ds, chips, filters)
     import pandas as pd
 
     out = pd.DataFrame({"name": df["name"], "value": field_values(df, metric)}).dropna()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chipcmp import schema
-from chipcmp.core import Filters, apply_filters, resolve
+from chipcmp.core import Filters, select
 from chipcmp.errors import UsageError
 from chipcmp.result import Col, Result
 
@@ -63,10 +63,6 @@ def _precision(name: str) -> schema.Precision:
     return p
 
 
-def _chips(ds: Dataset, chips: list[str], filters: Filters) -> pd.DataFrame:
-    return ds.frame.loc[resolve(ds.frame, chips)] if chips else apply_filters(ds.frame, filters)
-
-
 def _unknown_note(df: pd.DataFrame, key: str, needs: list[str]) -> list[str]:
     missing = df[df[key].isna()]
     if missing.empty:
@@ -109,7 +105,7 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
 
     plan.check()
     p = _precision(plan.precision)
-    df = _chips(ds, chips, filters)
+    df = select(ds, chips, filters)
     flops = 6.0 * plan.params * plan.tokens
     peak = df[p.column] * 1e12
     out = df[["name", "vendor"]].copy()
@@ -203,7 +199,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> R
     _positive(plan.weight_bytes, "--bytes-per-param")
     _positive(plan.kv_bytes, "--kv-bytes")
     _positive(plan.kv_gb, "--kv-gb")
-    df = _chips(ds, chips, filters)
+    df = select(ds, chips, filters)
     weights_gb = plan.params * plan.weight_bytes / 1e9
     kv_gb = kv_cache_gb(plan)
     out = df[["name", "vendor", "memory_gb", "memory_bw_tbs"]].copy()
@@ -258,7 +254,7 @@ def roofline(ds: Dataset, intensity: float, precision: str, chips: list[str], fi
 
     _positive(intensity, "--intensity")
     p = _precision(precision)
-    df = _chips(ds, chips, filters)
+    df = select(ds, chips, filters)
     out = df[["name", "vendor", p.column, "memory_bw_tbs"]].copy()
     out["ridge_point"] = df[p.column] / df["memory_bw_tbs"]
     out["attainable_tflops"] = np.minimum(df[p.column], df["memory_bw_tbs"] * intensity)

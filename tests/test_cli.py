@@ -319,3 +319,10 @@ def test_big_table_is_cut_with_a_note(cli, tmp_path):
     r = cli("list", "--data", str(path))
     assert r.exit_code == 0, r.stderr
     assert "showing the first 200 of 344 rows" in r.stderr
+
+
+def test_named_chips_and_filters_intersect(cli):
+    r = cli("train", "H100", "H20", "910B", "--vendor", "nvidia", "--params", "7B", "--tokens", "1T",
+            "--format", "csv")
+    assert r.exit_code == 0
+    assert [row["name"] for row in csv.DictReader(io.StringIO(r.stdout))] == ["H100 SXM", "H20"]
