@@ -43,3 +43,15 @@ def test_readme_outputs_are_current():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert module.BLOCK.search(text), "README has no output blocks"
     assert module.refreshed(text) == text, "README outputs are stale: run python docs/update_readme.py"
+
+
+def test_readme_counts_match_the_data():
+    import re
+
+    from chipcmp.dataset import load_dataset
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"(\d+) accelerators from (\d+) vendors", text)
+    assert m, "README states how many chips and vendors the data has"
+    df = load_dataset().frame
+    assert (int(m[1]), int(m[2])) == (len(df), df["vendor"].nunique())
