@@ -107,7 +107,8 @@ COLUMNS: tuple[Column, ...] = (
         "die_area_mm2", "Die area", "mm²", "float", "silicon",
         "Total area of all logic dies in the package (compute + I/O dies, no memory stacks)", lo=20, hi=60_000,
     ),
-    Column("memory_gb", "Memory", "GB", "float", "memory", "Device memory capacity, decimal GB", True, 0.01, 2_000),
+    Column("memory_gb", "Memory", "GB", "float", "memory",
+           "Device memory capacity as the vendor states it (see data/README.md on GB vs GiB)", True, 0.01, 2_000),
     Column("memory_type", "Memory type", "", "text", "memory", "HBM3, HBM2e, GDDR6, LPDDR5, SRAM, ..."),
     Column(
         "memory_bw_tbs", "Memory BW", "TB/s", "float", "memory",

@@ -118,3 +118,13 @@ def test_resolve_aliases_and_ambiguity():
 ])
 def test_number_format(value, kind, text):
     assert fmt_number(value, kind) == text
+
+
+def test_name_key_paths_agree():
+    from chipcmp.core import _name_keys_loop, _name_keys_vectorised
+    from chipcmp.dataset import load_dataset
+
+    df = load_dataset().frame
+    loop = set(zip(_name_keys_loop(df).index, _name_keys_loop(df), strict=True))
+    vec = set(zip(_name_keys_vectorised(df).index, _name_keys_vectorised(df), strict=True))
+    assert loop == vec
