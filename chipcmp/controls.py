@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chipcmp import schema
-from chipcmp.core import Filters, select, with_metrics
+from chipcmp.core import Filters, check_positive, check_precision, select, with_metrics
 from chipcmp.errors import UsageError
 from chipcmp.result import Col, Result
 
@@ -174,13 +174,10 @@ def what_if_frame(tflops: float | None, precision: str, tpp: float | None, die_a
     """A one-row frame for a hypothetical chip given on the command line."""
     import pandas as pd
 
-    p = schema.PRECISION_BY_NAME.get(precision.lower())
-    if p is None:
-        raise UsageError(f"--precision {precision!r} is not one of {', '.join(schema.PRECISION_BY_NAME)}")
+    p = check_precision(precision)
     for name, v in (("--tflops", tflops), ("--tpp", tpp), ("--die-area", die_area),
                     ("--interconnect", interconnect), ("--memory-bw", memory_bw)):
-        if v is not None and not v > 0:
-            raise UsageError(f"{name} must be a positive number, not {v:g}")
+        check_positive(v, name)
     if (tflops is None) == (tpp is None):
         raise UsageError("a what-if chip needs exactly one of --tflops (with --precision) or --tpp")
     row: dict[str, object] = {c.name: (float("nan") if c.numeric else pd.NA) for c in schema.COLUMNS}

@@ -56,6 +56,30 @@ def check_field(name: str, *, numeric: bool = True) -> schema.Field:
     return f
 
 
+def check_precision(name: str) -> schema.Precision:
+    """The registry's precision called `name`, or a usage error listing them."""
+    p = schema.PRECISION_BY_NAME.get(name.lower())
+    if p is None:
+        raise UsageError(f"--precision {name!r} is not one of {', '.join(schema.PRECISION_BY_NAME)}")
+    return p
+
+
+def check_positive(value: float | None, option: str, *, upper: float | None = None) -> None:
+    """A usage error unless `value` (when given) is a finite number above 0 (and at most `upper`)."""
+    import math
+
+    if value is None:
+        return
+    if not value > 0 or math.isinf(value) or (upper is not None and value > upper):
+        bound = f" and at most {upper:g}" if upper is not None else ""
+        raise UsageError(f"{option} {value:g} is out of range: it must be a positive number{bound}")
+
+
+def check_top(top: int | None) -> None:
+    if top is not None and top < 1:
+        raise UsageError(f"--top {top}: give a positive number of chips")
+
+
 def with_metrics(df: pd.DataFrame, names: Iterable[str] | None = None) -> pd.DataFrame:
     """Add derived metrics (all, or those named) as columns, computed vectorised; columns are left alone."""
     wanted = schema.METRICS if names is None else [schema.METRIC_BY_NAME[n] for n in names
@@ -356,8 +380,7 @@ def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None,
          ascending: bool | None = None, columns: str | None = None) -> Result:
     """Chips sorted best-first by `metric` (its own direction unless `ascending` says otherwise)."""
     f = check_field(metric)
-    if top is not None and top < 1:
-        raise UsageError(f"--top {top}: give a positive number of chips")
+    check_top(top)
     extra = _parse_fields(columns, []) if columns else []
     df = apply_filters(ds.frame, filters)
     values = field_values(df, metric)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chipcmp import schema
-from chipcmp.core import Filters, check_field, field_values, select
+from chipcmp.core import Filters, check_field, check_top, field_values, select
 from chipcmp.errors import ChipcmpError, EmptyResult, UsageError
-from chipcmp.render import fmt_number
+from chipcmp.render import bar, fmt_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -175,8 +175,7 @@ def frontier_text(p: Points) -> str:
 def bars(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int | None = None) -> pd.DataFrame:
     """Chips with a known `metric`, best first."""
     f = check_field(metric)
-    if top is not None and top < 1:
-        raise UsageError(f"--top {top}: give a positive number of chips")
+    check_top(top)
     df = select(ds, chips, filters)
     import pandas as pd
 
@@ -197,9 +196,7 @@ def bars_text(frame: pd.DataFrame, metric: str, width: int) -> str:
     top = float(frame["value"].abs().max()) or 1.0
     lines = [f"{_axis_label(metric)}, {'higher' if _direction(metric) else 'lower'} is better"]
     for n, v, raw in zip(names, values, frame["value"], strict=True):
-        eighths = round(room * 8 * abs(raw) / top)
-        bar = "█" * (eighths // 8) + ("" if eighths % 8 == 0 else " ▏▎▍▌▋▊▉"[eighths % 8])
-        lines.append(f"{n:<{name_w}} {v:>{value_w}} {bar}")
+        lines.append(f"{n:<{name_w}} {v:>{value_w}} {bar(abs(raw), top, room)}")
     return "\n".join(lines) + "\n"
 
 

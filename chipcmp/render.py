@@ -142,7 +142,8 @@ def _write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool) -> 
 # --- renderers -----------------------------------------------------------------------------------------------
 
 
-def _bar(v: float, top: float, width: int = BAR_WIDTH) -> str:
+def bar(v: float, top: float, width: int = BAR_WIDTH) -> str:
+    """`v` as a bar of block characters, `width` cells long at `top`, in eighths of a cell."""
     if is_missing(v) or top <= 0 or v <= 0:
         return ""
     eighths = round(width * 8 * min(v / top, 1.0))
@@ -184,10 +185,10 @@ def _cells(result: Result, frame: Any, bars: bool) -> tuple[list[str], list[list
             mark = " *" if (pos, col.key) in result.marks else ""
             text = fmt_cell(v, col, row_kind) + mark
             if col.key in row_bar_keys and row_top > 0:
-                text = f"{text} {_bar(v, row_top, 6):<6}"
+                text = f"{text} {bar(v, row_top, 6):<6}"
             cells.append(text)
             if col.key in tops:
-                cells.append(_bar(v, tops[col.key]))
+                cells.append(bar(v, tops[col.key]))
         rows.append(cells)
     return headers, rows
 

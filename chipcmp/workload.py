@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chipcmp import schema
-from chipcmp.core import Filters, select
+from chipcmp.core import Filters, check_positive, check_precision, select
 from chipcmp.errors import UsageError
 from chipcmp.result import Col, Result
 
@@ -48,21 +47,6 @@ def human_count(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _positive(value: float | None, option: str, *, upper: float | None = None) -> None:
-    if value is None:
-        return
-    if not value > 0 or math.isinf(value) or (upper is not None and value > upper):
-        bound = f" and at most {upper:g}" if upper is not None else ""
-        raise UsageError(f"{option} {value:g} is out of range: it must be greater than 0{bound}")
-
-
-def _precision(name: str) -> schema.Precision:
-    p = schema.PRECISION_BY_NAME.get(name.lower())
-    if p is None:
-        raise UsageError(f"--precision {name!r} is not one of {', '.join(schema.PRECISION_BY_NAME)}")
-    return p
-
-
 def _unknown_note(df: pd.DataFrame, key: str, needs: list[str]) -> list[str]:
     missing = df[df[key].isna()]
     if missing.empty:
@@ -85,12 +69,12 @@ class TrainPlan:
     rent_usd_hour: float | None = None
 
     def check(self) -> None:
-        _precision(self.precision)
-        _positive(self.mfu, "--mfu", upper=1.0)
-        _positive(self.pue, "--pue")
-        _positive(self.kwh_usd, "--kwh-price")
-        _positive(self.rent_usd_hour, "--rent")
-        _positive(self.days, "--days")
+        check_precision(self.precision)
+        check_positive(self.mfu, "--mfu", upper=1.0)
+        check_positive(self.pue, "--pue")
+        check_positive(self.kwh_usd, "--kwh-price")
+        check_positive(self.rent_usd_hour, "--rent")
+        check_positive(self.days, "--days")
         if self.chips is not None and self.chips < 1:
             raise UsageError(f"--chips {self.chips} must be at least 1")
         if self.chips is not None and self.days is not None:
@@ -104,7 +88,7 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     import numpy as np
 
     plan.check()
-    p = _precision(plan.precision)
+    p = check_precision(plan.precision)
     df = select(ds, chips, filters)
     flops = 6.0 * plan.params * plan.tokens
     peak = df[p.column] * 1e12
@@ -191,14 +175,14 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> R
     """Chips to hold weights + KV cache, memory-bound decode limit, compute-bound prefill limit, and which binds."""
     import numpy as np
 
-    p = _precision(plan.precision)
+    p = check_precision(plan.precision)
     for name, v in (("--batch", plan.batch), ("--context", plan.context), ("--layers", plan.layers),
                     ("--kv-hidden", plan.kv_hidden)):
         if v is not None and v < 1:
             raise UsageError(f"{name} {v} must be at least 1")
-    _positive(plan.weight_bytes, "--bytes-per-param")
-    _positive(plan.kv_bytes, "--kv-bytes")
-    _positive(plan.kv_gb, "--kv-gb")
+    check_positive(plan.weight_bytes, "--bytes-per-param")
+    check_positive(plan.kv_bytes, "--kv-bytes")
+    check_positive(plan.kv_gb, "--kv-gb")
     df = select(ds, chips, filters)
     weights_gb = plan.params * plan.weight_bytes / 1e9
     kv_gb = kv_cache_gb(plan)
@@ -252,8 +236,8 @@ def roofline(ds: Dataset, intensity: float, precision: str, chips: list[str], fi
     """Chips ranked by attainable throughput at an arithmetic intensity: min(peak, bandwidth × intensity)."""
     import numpy as np
 
-    _positive(intensity, "--intensity")
-    p = _precision(precision)
+    check_positive(intensity, "--intensity")
+    p = check_precision(precision)
     df = select(ds, chips, filters)
     out = df[["name", "vendor", p.column, "memory_bw_tbs"]].copy()
     out["ridge_point"] = df[p.column] / df["memory_bw_tbs"]
