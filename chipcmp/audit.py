@@ -19,14 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chipcmp import schema
-from chipcmp.dataset import _check_header, _check_readable, bundled_path
+from chipcmp.dataset import NOT_SUPPORTED, open_source, read_header
 from chipcmp.errors import DataError
+from chipcmp.fileio import bundled_path
+from chipcmp.names import lookalike_pairs, name_problem
 from chipcmp.result import Col, Result
 
 if TYPE_CHECKING:
     import pandas as pd
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _ACK = re.compile(r"\[audit-ok:\s*([a-z0-9,\s-]+)\]")
 
 
@@ -78,9 +80,10 @@ def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
 
     shown = str(path) if path is not None else "bundled"
     path = bundled_path() if path is None else path
-    head = _check_readable(path, shown)
-    _check_header(head, shown)
-    raw, lines, findings = _read_text(path, shown)
+    source = open_source(path, shown)
+    header, _ = read_header(source, shown)
+    raw, lines, findings = _read_text(source, shown)
+    findings += _scan_findings(source, len(header))
     findings += list(_check(raw, lines))
     findings.sort(key=lambda f: (f.line, f.severity != "error", f.column))
     frame = pd.DataFrame([f.__dict__ for f in findings],
@@ -94,13 +97,16 @@ def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
                   "errors": errors, "warnings": warnings}), errors, warnings
 
 
-def _read_text(path: Path, shown: str) -> tuple[pd.DataFrame, list[int], list[Finding]]:
+def _read_text(source: Path | bytes, shown: str) -> tuple[pd.DataFrame, list[int], list[Finding]]:
     """Every cell as text, with the file line each row starts on; ragged rows become findings, not failures."""
     import pandas as pd
 
     findings: list[Finding] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
+        import io
+
+        with (io.StringIO(source.decode("utf-8-sig"), newline="") if isinstance(source, bytes)
+              else source.open(encoding="utf-8-sig", newline="")) as f:
             reader = csv.reader(f, skipinitialspace=True)
             header = [h.strip() for h in next(reader)]
             rows: list[list[str]] = []
@@ -134,6 +140,17 @@ def _read_text(path: Path, shown: str) -> tuple[pd.DataFrame, list[int], list[Fi
     return raw.apply(lambda s: s.str.strip()), lines, findings
 
 
+def _scan_findings(source: Path | bytes, nfields: int) -> list[Finding]:
+    """What the loader's byte scan refuses (stray quotes, bare CRs, oversized fields): the audit agrees with it."""
+    from chipcmp.dataset import _first_ragged_row, _Problem
+
+    try:
+        _first_ragged_row(source, nfields)
+    except _Problem as p:
+        return [Finding(p.line, "", "", "error", "malformed", p.message)]
+    return []
+
+
 def _n(x: float | None) -> str:
     return "" if x is None else (f"{x:,.0f}" if float(x).is_integer() else f"{x:g}")
 
@@ -155,6 +172,12 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
             yield Finding(int(line[i]), names.iloc[i], column, severity, code, text)
 
     yield from emit(names.eq(""), "name", "error", "empty-name", "every row needs a chip name")
+    problem = names.map(lambda n: (name_problem(n) or "") if n else "")
+    yield from emit(problem.ne(""), "name", "error", "bad-name", "the name " + problem + "; rename the chip")
+    lookalikes = {b: a for a, b in lookalike_pairs(names)}
+    yield from emit(names.isin(list(lookalikes)), "name", "warning", "look-alike",
+                    names.map(lambda n: f"reads the same as {lookalikes.get(n, '')!r} but is spelt with other "
+                                        "letters (another script's look-alikes)"))
     num = pd.DataFrame(index=raw.index)
     yield from _check_numbers(raw, num, emit)
     yield from _check_provenance(raw, num, emit)
@@ -178,10 +201,10 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
     for name in schema.NUMERIC_COLUMNS:
         text = raw[name]
         unit = schema.COLUMN_BY_NAME[name].unit
-        ok = text.eq("") | text.str.fullmatch(_NUMBER)
+        ok = text.eq("") | text.str.fullmatch(_NUMBER) | text.str.lower().eq(NOT_SUPPORTED)
         yield from emit(~ok, name, "error", "not-a-number",
                         "'" + text + "' is not a plain number" + (f" in {unit}" if unit else ""))
-        num[name] = pd.to_numeric(text.where(ok & text.ne("")), errors="coerce")
+        num[name] = pd.to_numeric(text.where(ok & text.ne("") & text.str.lower().ne(NOT_SUPPORTED)), errors="coerce")
     for c in schema.COLUMNS:
         if not c.numeric or c.lo is None or c.hi is None:
             continue
@@ -229,7 +252,7 @@ def _check_duplicates(raw: pd.DataFrame, line: Any, emit: Emit) -> Iterator[Find
     """Names and aliases, case- and punctuation-insensitive, each naming one row."""
     import pandas as pd
 
-    from chipcmp.core import name_keys
+    from chipcmp.names import name_keys
 
     names = raw["name"]
     keys = name_keys(raw)  # the keys `resolve` matches on: name, aliases, and either with the vendor

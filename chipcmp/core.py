@@ -6,13 +6,13 @@ Nothing here prints or exits: functions return frames or a `Result` and raise th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chipcmp import schema, where
-from chipcmp.errors import EmptyResult, UnknownChip, UnknownMetric, UsageError, did_you_mean
+from chipcmp.errors import EmptyResult, UnknownMetric, UsageError
+from chipcmp.names import fold, fold_series, resolve, suggest
 from chipcmp.result import Col, Result
 
 if TYPE_CHECKING:
@@ -30,8 +30,6 @@ COMPARE_COLUMNS = (
     "die_area_mm2", "memory_gb", "memory_type", "memory_bw_tbs", "interconnect_gbs", "tdp_w",
     *schema.THROUGHPUT_COLUMNS, "price_usd", "price_kind", "confidence",
 )
-_FOLD = r"[\W_]+"  # what name matching ignores: case, spaces, punctuation
-_FOLD_RE = re.compile(_FOLD)
 
 
 # --- metrics -------------------------------------------------------------------------------------------------
@@ -51,8 +49,8 @@ def check_field(name: str, *, numeric: bool = True) -> schema.Field:
     f = schema.FIELD_BY_NAME.get(name)
     if f is None or (numeric and not f.numeric):
         choices = field_names("numeric" if numeric else "all")
-        raise UnknownMetric(f"unknown metric {name!r}{did_you_mean(name, choices)} "
-                            f"(valid: {', '.join(choices)}; `chipcmp metrics` explains each)")
+        raise UnknownMetric(f"unknown metric {name!r}{suggest(name, choices)}"
+                            "\n(`chipcmp metrics` lists and explains every one)")
     return f
 
 
@@ -127,8 +125,8 @@ def _match_values(df: pd.DataFrame, column: str, wanted: Sequence[str], option: 
         k = fold(w)
         hit = key.eq(k)
         if not hit.any():
-            raise UsageError(f"{option} {w!r} matches no chip{did_you_mean(w, present)} "
-                             f"(known: {', '.join(present)})")
+            raise UsageError(f"{option} {w!r} matches no chip{suggest(w, present)}"
+                             f"\n(known: {', '.join(present)})")
         mask |= hit
     return mask
 
@@ -165,78 +163,6 @@ def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
     return out
 
 
-# --- names ---------------------------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """The key names are matched on: 'Ascend-910B', 'ascend 910b' and 'ASCEND910B' are one."""
-    return _FOLD_RE.sub("", text.casefold())
-
-
-def fold_series(s: pd.Series) -> pd.Series:
-    """`fold` over a column, vectorised; missing text folds to ''."""
-    return s.fillna("").str.casefold().str.replace(_FOLD, "", regex=True)
-
-
-def name_keys(df: pd.DataFrame) -> pd.Series:
-    """Every folded key a chip answers to (name, aliases, vendor+name, vendor+alias), indexed by row label.
-
-    A plain loop for small frames (the bundled 86 rows: a fraction of a millisecond, where pandas' string methods
-    cost several), pandas' vectorised string methods for big user files. Both give the same keys (tested).
-    """
-    return _name_keys_loop(df) if len(df) <= 20_000 else _name_keys_vectorised(df)
-
-
-def _name_keys_loop(df: pd.DataFrame) -> pd.Series:
-    import pandas as pd
-
-    labels: list = []
-    keys: list[str] = []
-    for label, name, aliases, vendor in zip(df.index, df["name"], df["aliases"], df["vendor"], strict=True):
-        words = [name if isinstance(name, str) else ""]
-        words += aliases.split("|") if isinstance(aliases, str) else []
-        prefix = vendor if isinstance(vendor, str) else ""
-        for word in words:
-            if word.strip():
-                for text in (word, f"{prefix} {word}"):
-                    labels.append(label)
-                    keys.append(fold(text))
-    return pd.Series(keys, index=pd.Index(labels, dtype=df.index.dtype), dtype="object")
-
-
-def _name_keys_vectorised(df: pd.DataFrame) -> pd.Series:
-    import pandas as pd
-
-    names = df["name"].fillna("")
-    aliases = df["aliases"].fillna("").str.split("|").explode()
-    vendor = df["vendor"].fillna("")
-    keys = pd.concat([names, aliases, vendor + " " + names, vendor.reindex(aliases.index) + " " + aliases])
-    keys = keys[keys.str.strip().ne("") & keys.ne(vendor.reindex(keys.index) + " ")]
-    return fold_series(keys)
-
-
-def resolve(df: pd.DataFrame, queries: Sequence[str]) -> list:
-    """Row labels of the chips named by `queries`, in order. Unknown or ambiguous names raise UnknownChip."""
-    keys = name_keys(df)
-    labels: list = []
-    for q in queries:
-        k = fold(q)
-        hits = keys.index[keys.eq(k)].unique() if k else []
-        if len(hits) == 1:
-            if hits[0] in labels:
-                raise UsageError(f"{q!r} names {df.at[hits[0], 'name']!r}, which is already in the list; "
-                                 "name each chip once")
-            labels.append(hits[0])
-            continue
-        if len(hits) > 1:
-            names = ", ".join(repr(n) for n in df.loc[hits, "name"])
-            raise UnknownChip(f"chip {q!r} is ambiguous: it matches {names}; use the full name")
-        candidates = list(df["name"]) + [a for a in df["aliases"].dropna().str.split("|").explode() if a]
-        hint = did_you_mean(q, candidates) or "; `chipcmp list` shows every chip"
-        raise UnknownChip(f"unknown chip {q!r}{hint}")
-    return labels
-
-
 def select(ds: Dataset, chips: Sequence[str], filters: Filters) -> pd.DataFrame:
     """The chips named (all when none are), narrowed by the filters."""
     df = ds.frame.loc[resolve(ds.frame, chips)] if chips else ds.frame
@@ -258,8 +184,8 @@ def _parse_fields(spec: str | None, default: Sequence[str]) -> list[str]:
     names = [s.strip() for s in spec.split(",") if s.strip()]
     for n in names:
         if n not in schema.FIELD_BY_NAME:
-            raise UnknownMetric(f"unknown field {n!r}{did_you_mean(n, field_names())} (`chipcmp metrics` lists "
-                                "every column and metric, or use 'all')")
+            raise UnknownMetric(f"unknown field {n!r}{suggest(n, field_names())}"
+                                "\n(`chipcmp metrics` lists every column and metric, or use 'all')")
     return names
 
 

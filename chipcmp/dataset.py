@@ -8,21 +8,32 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipcmp import schema
-from chipcmp.errors import DataError
+from chipcmp.errors import DataError, UsageError
+from chipcmp.fileio import (
+    ENV_DATA,
+    MAX_FIELD_BYTES,
+    MAX_HEADER_BYTES,
+    bundled_path,
+    check_input,
+    is_regular,
+    read_stream,
+)
+from chipcmp.names import INVISIBLE, fold_series, lookalike_pairs, name_problem
+from chipcmp.text import shorten
 
 if TYPE_CHECKING:
     import pandas as pd
 
 BUNDLED = "chips.csv"
 SCAN_CHUNK = 1 << 22  # bytes per numpy pass of the ragged-row scan
-ENV_DATA = "CHIPCMP_DATA"
 
 
 @dataclass(frozen=True)
@@ -32,10 +43,7 @@ class Source:
     label: str  # "bundled" or the path as the user gave it
     path: Path
     rows: int
-
-    @property
-    def sha256(self) -> str:
-        return _sha256(self.path)
+    sha256: str
 
 
 @dataclass
@@ -47,11 +55,16 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     # (row label, column) pairs whose value came from an overlay file, and from which file
     overridden: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (row label, column) pairs the data marks "n/a": the chip does not support that format (not: unknown)
+    unsupported: set[tuple[object, str]] = field(default_factory=set)
 
     def origin(self, label: object, column: str) -> str | None:
         """The user file (or '--price') a cell came from, or None for the bundled/--data figure."""
         key = str(label)
         return self.overridden.get((key, column)) or self.overridden.get((key, "*"))
+
+    def is_unsupported(self, label: object, column: str) -> bool:
+        return (label, column) in self.unsupported
 
     def describe(self) -> str:
         """'bundled + my.csv (2 cells overridden, 1 chip added)', for the note every output carries."""
@@ -71,50 +84,29 @@ class Dataset:
         return f"chipcmp {__version__}; " + "; ".join(f"{s.label} sha256:{s.sha256[:12]}" for s in self.sources)
 
 
-def bundled_path() -> Path:
-    """Path of the CSV shipped inside the package.
-
-    A wheel carries it as chipcmp/data/chips.csv (see pyproject's force-include). A source checkout or editable
-    install has no such copy, and then the one file of truth, data/chips.csv at the repo's top, is used.
-    """
-    from importlib.resources import files
-
-    packaged = files("chipcmp").joinpath("data", BUNDLED)
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "data" / BUNDLED
-
-
 def _dtypes() -> dict[str, str]:
     return {c.name: ("float64" if c.numeric else "str") for c in schema.COLUMNS}
 
 
-def _check_readable(path: Path, shown: str) -> bytes:
-    if not path.exists():
-        raise DataError(f"{shown}: no such file; check the path (or drop --data to use the bundled data)")
-    if path.is_dir():
-        raise DataError(f"{shown}: is a directory; give the path of a CSV file")
-    try:
-        head = path.open("rb").read(4096)
-    except OSError as e:
-        raise DataError(f"{shown}: cannot be read ({e.strerror}); check its permissions") from None
-    if not head.strip():
-        raise DataError(f"{shown}: the file is empty; it needs a header row starting with 'name' and one row per chip")
-    return head
-
-
-def _check_header(head: bytes, shown: str) -> list[str]:
+def read_header(source: Path | bytes, shown: str) -> tuple[list[str], bytes]:
+    """The header's column names (stripped), and the file's first bytes."""
     import csv
     import io
 
+    with _open_binary(source) as f:
+        head = f.read(MAX_HEADER_BYTES + 1)
+    if not head.strip():
+        raise DataError(f"{shown}: the file is empty; it needs a header row starting with 'name' and one row per chip")
+    line_end = head.find(b"\n")
+    if line_end < 0 and len(head) > MAX_HEADER_BYTES:
+        raise DataError(f"{shown}: the first line is longer than {MAX_HEADER_BYTES:,} bytes; the header should name "
+                        "the columns, e.g. name,vendor,bf16_tflops")
+    first_bytes = head if line_end < 0 else head[:line_end]
     try:
-        text = head.decode("utf-8-sig")
+        first = first_bytes.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as e:
-        if e.start < len(head) - 4:  # not just a multi-byte character cut at the 4 KiB boundary
-            raise DataError(f"{shown}: is not UTF-8 text (byte 0x{head[e.start]:02x} at offset {e.start}); "
-                            "save it as UTF-8 CSV") from None
-        text = head[: e.start].decode("utf-8-sig")
-    first = text.splitlines()[0] if text.splitlines() else ""
+        raise DataError(f"{shown}: line 1 is not UTF-8 text (byte 0x{first_bytes[e.start]:02x}); save the file as "
+                        "UTF-8 CSV") from None
     header = next(csv.reader(io.StringIO(first)), [])
     names = [h.strip() for h in header]
     if "name" not in names:
@@ -130,48 +122,77 @@ def _check_header(head: bytes, shown: str) -> list[str]:
     if any(not n for n in names):
         raise DataError(f"{shown}: the header has an empty column name (column {names.index('') + 1}); "
                         "name every column")
-    return names
+    return names, head
 
 
-def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
-    """Read one chips CSV into a frame with the schema's dtypes. Returns (frame, warnings).
+def open_source(path: Path, shown: str) -> Path | bytes:
+    """What to parse: the path of a regular file, or the bytes of a pipe or device read once."""
+    check_input(path, shown)
+    return path if is_regular(path) else read_stream(path, shown)
 
-    Raises DataError naming the file, row (as a 1-based line of the file) and column for anything malformed.
+
+def _line_of_byte(source: Path | bytes, offset: int) -> int:
+    with _open_binary(source) as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be malformed, each its own message
+    path: Path, shown: str, source: Path | bytes | None = None,
+) -> tuple[pd.DataFrame, list[str], set]:
+    """Read one chips CSV into a frame with the schema's dtypes. Returns (frame, warnings, unsupported cells).
+
+    Raises DataError naming the file, line and column for anything malformed.
     """
     import pandas as pd
 
-    head = _check_readable(path, shown)
-    names = _check_header(head, shown)
+    if source is None:
+        source = open_source(path, shown)
+    names, _ = read_header(source, shown)
     notes: list[str] = []
     unknown = [n for n in names if n not in schema.COLUMN_BY_NAME]
     if unknown:
         notes.append(f"{shown}: ignoring unknown column(s) {', '.join(map(repr, unknown))} "
                      "(run `chipcmp metrics` for the schema)")
     dtypes = {n: t for n, t in _dtypes().items() if n in names}
-    ragged = _first_ragged_row(path, len(names))
+    bools: list[int] = []
+    try:
+        ragged = _first_ragged_row(source, len(names), bools)
+    except _Problem as p:
+        raise DataError(f"{shown}: line {p.line}: {p.message}") from None
     if ragged is not None:
         raise DataError(f"{shown}: line {ragged[0]} has {ragged[1]} fields but the header has {len(names)}; "
                         "every row needs as many fields as the header")
+    has_na = _contains(source, NOT_SUPPORTED.encode())
+    numeric = [n for n in names if n in dtypes and dtypes[n] == "float64"]
     try:
         with warnings.catch_warnings():
             # pandas only *warns* when the first data row has more fields than the header: make it an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             df = pd.read_csv(
-                path, dtype=dtypes,  # no `usecols`: it slows the C reader by half; unknown columns are dropped below
-                encoding="utf-8-sig", keep_default_na=False, na_values=[""], index_col=False,
-                skipinitialspace=True,
+                _open_binary(source), dtype=dtypes, names=names, header=0,  # stripped names, so dtypes apply
+                encoding="utf-8-sig", keep_default_na=False, index_col=False, skipinitialspace=True,
+                na_values={n: ["", NOT_SUPPORTED] if n in numeric and has_na else [""] for n in names},
             )
     except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
         raise DataError(f"{shown}: {_parser_message(e)}; every row needs as many fields as the header") from None
     except UnicodeDecodeError as e:  # before ValueError, of which it is a subclass
-        raise DataError(f"{shown}: is not UTF-8 text ({e.reason} near byte {e.start}); save it as UTF-8 CSV") from None
+        raise DataError(f"{shown}: line {_line_of_byte(source, e.start)} is not UTF-8 text ({e.reason}); save the "
+                        "file as UTF-8 CSV") from None
     except ValueError:
-        raise _diagnose_values(path, shown, names) from None
+        raise _diagnose_values(source, shown, names) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{shown}: the file is empty; it needs a header row and one row per chip") from None
     if df.empty:
         raise DataError(f"{shown}: has a header but no rows; add one row per chip")
-    df.columns = [str(c).strip() for c in df.columns]
+    if bools:
+        _check_bools(source, shown, names, bools[0])
+    unsupported: set = set()
+    if has_na and numeric:
+        raw = pd.read_csv(_open_binary(source), dtype=str, names=names, header=0, usecols=numeric,
+                          encoding="utf-8-sig", keep_default_na=False, skipinitialspace=True)
+        for col in numeric:
+            hit = raw[col].str.strip().str.lower().eq(NOT_SUPPORTED)
+            unsupported |= {(label, col) for label in raw.index[hit]}
     if unknown:
         df = df.drop(columns=unknown)
     _check_values(df, shown)
@@ -180,7 +201,40 @@ def read_table(path: Path, shown: str) -> tuple[pd.DataFrame, list[str]]:
         if c.name not in df.columns:
             df[c.name] = pd.Series(float("nan") if c.numeric else pd.NA, index=df.index, dtype=_dtypes()[c.name])
     df = df[[c.name for c in schema.COLUMNS]]
-    return df, notes
+    return df, notes, unsupported
+
+
+NOT_SUPPORTED = "n/a"
+
+
+def _contains(source: Path | bytes, needle: bytes) -> bool:
+    if isinstance(source, bytes):
+        return needle in source.lower()
+    with source.open("rb") as f:
+        tail = b""
+        while chunk := f.read(SCAN_CHUNK):
+            if needle in (tail + chunk).lower():
+                return True
+            tail = chunk[-len(needle):]
+    return False
+
+
+def _check_bools(source: Path | bytes, shown: str, names: list[str], line: int) -> None:
+    """true/false where a number belongs: pandas would read it as 1.0 or 0.0."""
+    import csv
+    import io
+
+    with _open_binary(source) as f:
+        raw = b""
+        for i, raw in enumerate(f, start=1):  # noqa: B007 -- the loop finds the line; `raw` is used after it
+            if i == line:
+                break
+    cells = next(csv.reader(io.StringIO(raw.decode("utf-8", "replace"))), [])
+    for name, cell in zip(names, cells, strict=False):
+        c = schema.COLUMN_BY_NAME.get(name)
+        if c is not None and c.numeric and cell.strip().lower() in ("true", "false"):
+            raise DataError(f"{shown}: line {line}, column {name!r}: {cell.strip()!r} is not a number "
+                            f"({c.unit or 'plain number'} expected; leave the cell empty if unknown)")
 
 
 def _parser_message(e: Exception) -> str:
@@ -193,12 +247,13 @@ def _parser_message(e: Exception) -> str:
     return "the first data row has more fields than the header" if "Length of header" in text else text.strip()
 
 
-def _diagnose_values(path: Path, shown: str, names: list[str]) -> DataError:
+def _diagnose_values(source: Path | bytes, shown: str, names: list[str]) -> DataError:
     """Slow path, only for a file already known to be bad: find the first non-numeric cell."""
     import pandas as pd
 
     try:
-        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False)
+        raw = pd.read_csv(_open_binary(source), dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                          index_col=False, names=names, header=0)
     except (ValueError, pd.errors.ParserError) as e:
         return DataError(f"{shown}: cannot be parsed as CSV ({str(e).strip().splitlines()[0]}); "
                          "`chipcmp audit FILE` lists every problem")
@@ -207,10 +262,10 @@ def _diagnose_values(path: Path, shown: str, names: list[str]) -> DataError:
         if c is None or not c.numeric:
             continue
         text = raw[col].str.strip()
-        bad = text.ne("") & pd.to_numeric(text, errors="coerce").isna()
+        bad = text.ne("") & text.str.lower().ne(NOT_SUPPORTED) & pd.to_numeric(text, errors="coerce").isna()
         if bad.any():
             i = int(bad.to_numpy().argmax())
-            return DataError(f"{shown}: line {i + 2}, column {col!r}: {raw[col].iloc[i]!r} is not a number "
+            return DataError(f"{shown}: line {i + 2}, column {col!r}: {shorten(raw[col].iloc[i])!r} is not a number "
                              f"({c.unit or 'plain number'} expected; leave the cell empty if unknown)")
     return DataError(f"{shown}: a value could not be read as the schema's type")
 
@@ -244,6 +299,11 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
     if empty.any():
         r = int(empty.to_numpy().argmax())
         raise DataError(f"{shown}: line {r + 2}: empty 'name'; every row needs a chip name")
+    odd = names.str.contains(INVISIBLE, regex=True) | fold_series(names).eq("")
+    if odd.any():
+        r = int(odd.to_numpy().argmax())
+        raise DataError(f"{shown}: line {r + 2}: the name {shorten(names.iloc[r])!r} "
+                        f"{name_problem(names.iloc[r])}; rename the chip")
     # Exact repeats are errors here (a hash check, cheap on a million rows). Names equal only after folding case
     # and punctuation are reported by `resolve` when named, and by `chipcmp audit`.
     dup = names.duplicated(keep=False)
@@ -254,26 +314,91 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
                         "keep one row per chip")
 
 
-def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
+class _Problem(Exception):
+    """A malformed byte pattern found by the scan: (physical line, what is wrong and how to fix it)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(line, message)
+        self.line = line
+        self.message = message
+
+
+_BOOL = re.compile(rb"(?im)(?:^|,)[ \t]*(true|false)[ \t]*(?=,|\r|$)")
+
+
+def _open_binary(source: Path | bytes) -> Any:
+    import io
+
+    return io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+
+
+def _first_ragged_row(  # noqa: PLR0912, PLR0915 -- one pass over the bytes keeps the chunk state in one place
+    source: Path | bytes, nfields: int, bools: list[int] | None = None,
+) -> tuple[int, int] | None:
     """(line, fields) of the first non-blank record whose field count differs from the header's, or None.
 
     pandas silently pads short rows with empty cells (a truncated row would read as "unknown" figures). This
     scans the bytes once with numpy, a few MiB at a time: commas per record come from binary searches of comma
     and newline positions, less the commas inside quoted spans, so a million rows cost a fraction of parsing.
+    The same pass raises `_Problem` for what pandas would silently misread: a bare CR line break, a stray quote
+    inside a field (two of them pair up and hide the rows between), a field longer than MAX_FIELD_BYTES, and
+    true/false where a number belongs (pandas reads True as 1.0): the physical line of the first cell that is
+    just true or false is appended to `bools`, for the caller to check against the column's type.
     """
     import numpy as np
 
+    neighbours = np.frombuffer(b',\n\r" \t', dtype=np.uint8)
     parity = 0  # inside a quoted field at the chunk boundary?
     carry_commas = 0  # commas of the record still open at the chunk boundary
     carry_len = 0  # its bytes so far
     last_byte = 10
     record = 0  # records finished (the header is record 0)
-    with path.open("rb") as f:
+    lines = 0  # physical newlines before this chunk
+    last_sep = -1  # position (in the whole file) of the last comma or newline
+    offset = 0
+    with _open_binary(source) as f:
         while chunk := f.read(SCAN_CHUNK):
             a = np.frombuffer(chunk, dtype=np.uint8)
             commas = np.flatnonzero(a == 44)
             ends = np.flatnonzero(a == 10)
             quotes = np.flatnonzero(a == 34)
+
+            def line_at(pos: int, ends: Any = ends, lines: int = lines) -> int:
+                return lines + int(np.searchsorted(ends, pos)) + 1
+
+            # a field too long to be a chip's: the gap between separators
+            seps = np.union1d(commas, ends)
+            gaps = np.diff(np.concatenate(([last_sep - offset], seps, [a.size])))
+            if gaps.size and int(gaps.max()) > MAX_FIELD_BYTES:
+                at = int(np.concatenate(([last_sep - offset], seps))[int(gaps.argmax())]) + 1
+                raise _Problem(line_at(max(at, 0)), f"a field longer than {MAX_FIELD_BYTES:,} bytes; no chip's "
+                               "figure or note is that long (is this the right file?)")
+            if seps.size:
+                last_sep = offset + int(seps[-1])
+            # quotes: one that opens a field follows a separator, one that closes it precedes one
+            if quotes.size:
+                opening = ((np.arange(quotes.size) + parity) & 1) == 0
+                prev = np.where(quotes > 0, a[np.maximum(quotes - 1, 0)], last_byte)
+                nxt = np.where(quotes + 1 < a.size, a[np.minimum(quotes + 1, a.size - 1)], 44)
+                ok = np.where(opening, np.isin(prev, neighbours), np.isin(nxt, neighbours))
+                if not ok.all():
+                    pos = int(quotes[int(np.argmin(ok))])
+                    raise _Problem(line_at(pos), "a stray double quote inside a field; quote the whole field "
+                                   '("...") and double any quote inside it ("")')
+            # a CR that is not part of CRLF, outside quotes, breaks the row for pandas but not for the scan
+            crs = np.flatnonzero(a == 13)
+            if crs.size:
+                bare = crs[(crs + 1 >= a.size) | (a[np.minimum(crs + 1, a.size - 1)] != 10)]
+                bare = bare[bare + 1 < a.size]  # a CR at the chunk's end: its LF may start the next chunk
+                if bare.size:
+                    outside = ((np.searchsorted(quotes, bare) + parity) & 1) == 0
+                    if outside.any():
+                        raise _Problem(line_at(int(bare[outside][0])), "a bare CR line break (old Mac line "
+                                       "endings); save the file with LF or CRLF line endings")
+            if bools is not None and not bools:
+                m = _BOOL.search(chunk)
+                if m is not None:
+                    bools.append(line_at(m.start(1)))
             # commas per segment: up to each newline, then the record left open at the chunk's end
             before = np.searchsorted(commas, ends)
             per = np.diff(np.concatenate((before, [commas.size])), prepend=0)
@@ -295,8 +420,8 @@ def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
                 counts[0] += carry_commas
                 lens = np.diff(ends, prepend=-1) - 1
                 lens[0] += carry_len
-                prev = np.where(ends > 0, a[np.maximum(ends - 1, 0)], last_byte)
-                lens = lens - (prev == 13)  # a CRLF line's CR is not content
+                prev_b = np.where(ends > 0, a[np.maximum(ends - 1, 0)], last_byte)
+                lens = lens - (prev_b == 13)  # a CRLF line's CR is not content
                 bad = np.flatnonzero((counts + 1 != nfields) & (lens > 0))
                 bad = bad[record + bad > 0]  # the header is checked on its own
                 if bad.size:
@@ -307,28 +432,50 @@ def _first_ragged_row(path: Path, nfields: int) -> tuple[int, int] | None:
             else:
                 carry_commas += int(per.sum())
                 carry_len += int(a.size)
+            lines += int(np.count_nonzero(a == 10))
             last_byte = int(a[-1])
+            offset += a.size
     if carry_len > 0 and carry_commas + 1 != nfields and record > 0:
         return record + 1, carry_commas + 1
     return None
 
 
-@functools.lru_cache(maxsize=8)
-def _sha256(path: Path) -> str:
+def _sha256(source: Path | bytes) -> str:
     import hashlib
 
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
     h = hashlib.sha256()
-    with path.open("rb") as f:
+    with source.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: str, shown: str, mtime_ns: int) -> tuple[pd.DataFrame, Source, tuple[str, ...]]:
+def _load_file(path: str, shown: str, stamp: tuple[int, int]) -> tuple[pd.DataFrame, Source, tuple[str, ...],
+                                                                        frozenset]:
+    """One regular file, parsed once per process while its size and mtime stay the same."""
     p = Path(path)
-    df, notes = read_table(p, shown)
-    return df, Source(shown, p, len(df)), tuple(notes)
+    df, notes, unsupported = read_table(p, shown, p)
+    return df, Source(shown, p, len(df), _sha256(p)), tuple(notes), frozenset(unsupported)
+
+
+def _load(path: Path, shown: str) -> tuple[pd.DataFrame, Source, tuple[str, ...], frozenset]:
+    source = open_source(path, shown)
+    if isinstance(source, bytes):  # a pipe or a device: read once, never cached
+        df, notes, unsupported = read_table(path, shown, source)
+        return df, Source(shown, path, len(df), _sha256(source)), tuple(notes), frozenset(unsupported)
+    st = path.stat()
+    return _load_file(str(path), shown, (st.st_mtime_ns, st.st_size))
+
+
+def _private(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame the caller may change without changing the cache: free under pandas' copy-on-write (pandas 3),
+    a real copy before it."""
+    import pandas as pd
+
+    return df.copy(deep=int(pd.__version__.split(".")[0]) < 3)
 
 
 def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str | os.PathLike[str]] = (),
@@ -342,30 +489,43 @@ def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str |
         path, shown = bundled_path(), "bundled"
     else:
         path, shown = Path(data), str(data)
-    df, source, notes = _load_cached(str(path), shown, _mtime(path))
-    # The cached frame is shared: overlays and --price work on a copy, plain runs need none.
-    ds = Dataset(df.copy() if add or prices else df, [source], list(notes))
-    for extra in add:
-        _overlay(ds, Path(extra))
+    df, source, notes, unsupported = _load(path, shown)
+    ds = Dataset(_private(df), [source], list(notes), unsupported=set(unsupported))
+    ds.warnings += _lookalike_warnings(ds.frame, shown)
+    seen = {_identity(path)}
+    for extra in map(Path, add):
+        ident = _identity(extra)
+        if ident in seen:
+            raise UsageError(f"--add {extra}: that file is already loaded; give each file once")
+        seen.add(ident)
+        _overlay(ds, extra)
     for spec in prices:
         _override_price(ds, spec)
     return ds
 
 
-def _mtime(path: Path) -> int:
+def _identity(path: Path) -> object:
     try:
-        return path.stat().st_mtime_ns
+        st = path.stat()
+        return (st.st_dev, st.st_ino)
     except OSError:
-        return 0  # read_table reports the problem precisely
+        return str(path)
+
+
+def _lookalike_warnings(df: pd.DataFrame, shown: str) -> list[str]:
+    if len(df) > 20_000:
+        return []  # a Python loop per name; `chipcmp audit` checks big files
+    return [f"{shown}: names {a!r} and {b!r} look the same but are spelt with different letters (one uses "
+            "another script's look-alike letters); rename one" for a, b in lookalike_pairs(df["name"])]
 
 
 def _overlay(ds: Dataset, path: Path) -> None:
     import pandas as pd
 
-    from chipcmp.core import name_keys
+    from chipcmp.names import name_keys
 
     shown = str(path)
-    over, source, notes = _load_cached(str(path), shown, _mtime(path))
+    over, source, notes, unsupported = _load(path, shown)
     ds.warnings.extend(notes)
     ds.sources.append(source)
     base_keys = name_keys(ds.frame)
@@ -380,23 +540,33 @@ def _overlay(ds: Dataset, path: Path) -> None:
         raise DataError(f"{shown}: line {int(i) + 2}: {over.at[i, 'name']!r} matches {names}; use the full name "
                         "of one chip")
     target = matched.map(lambda labels: labels[0])
+    clash = target[target.duplicated(keep=False)]
+    if not clash.empty:
+        lines = ", ".join(str(int(i) + 2) for i in clash.index[:2])
+        raise DataError(f"{shown}: lines {lines} both name {ds.frame.at[clash.iloc[0], 'name']!r}; keep one row "
+                        "per chip")
     updates = over.loc[target.index].drop(columns=["name"]).set_axis(target.to_numpy())
     filled = updates.notna()
     ds.frame.update(updates)
     for label, col in filled.stack()[lambda m: m].index:
         ds.overridden[(str(label), col)] = shown
+        ds.unsupported.discard((label, col))
+    relabel = dict(target.items())
     new = over.drop(index=target.index)
     if not new.empty:
         start = (max(ds.frame.index) + 1) if len(ds.frame) else 0
+        relabel |= dict(zip(new.index, range(start, start + len(new)), strict=True))
         new = new.set_axis(range(start, start + len(new)))
         ds.frame = pd.concat([ds.frame, new])
         for label in new.index:
             ds.overridden[(str(label), "*")] = shown
+    for label, col in unsupported:
+        ds.unsupported.add((relabel[label], col))
+        ds.overridden[(str(relabel[label]), col)] = shown
 
 
 def _override_price(ds: Dataset, spec: str) -> None:
-    from chipcmp.core import resolve
-    from chipcmp.errors import UsageError
+    from chipcmp.names import resolve
 
     name, sep, usd = spec.rpartition("=")
     try:
@@ -406,6 +576,10 @@ def _override_price(ds: Dataset, spec: str) -> None:
     if not sep or not name.strip() or not value > 0 or value == float("inf"):
         raise UsageError(f"--price {spec!r}: write CHIP=USD with a positive price, e.g. --price 'H100 SXM=25000'")
     (label,) = resolve(ds.frame, [name.strip()])
+    col = schema.COLUMN_BY_NAME["price_usd"]
+    if not col.lo <= value <= col.hi:  # type: ignore[operator]
+        raise UsageError(f"--price {spec!r}: {value:g} USD is outside the plausible range {col.lo:,.0f} to "
+                         f"{col.hi:,.0f} USD for one chip")
     ds.frame.loc[label, ["price_usd", "price_kind", "price_source"]] = [value, "user", "--price"]
     ds.frame.loc[label, "price_year"] = float("nan")
     for col in ("price_usd", "price_kind", "price_source"):

@@ -44,12 +44,3 @@ class OutputError(ChipcmpError):
 
 class EmptyResult(ChipcmpError):
     """Filters left nothing to show."""
-
-
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...], n: int = 3) -> str:
-    """' (did you mean: a, b?)' for the closest choices, or '' when none is close."""
-    import difflib
-
-    by_lower = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=0.6)
-    return f"; did you mean {', '.join(repr(by_lower[c]) for c in close)}?" if close else ""

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chipcmp import schema
-from chipcmp.errors import FilterError, did_you_mean
+from chipcmp.errors import FilterError
+from chipcmp.names import suggest
 
 _EXPR = re.compile(r"^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>>=|<=|==|!=|=|>|<)\s*(?P<value>.*?)\s*$")
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _TEXT = re.compile(r"^[\w .+/()\-]+$")  # letters, digits, space and a few harmless marks; nothing else
 
 OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -51,8 +52,8 @@ def parse(expr: str) -> Condition:
     name, op, value = m["field"], m["op"], m["value"]
     f = schema.FIELD_BY_NAME.get(name)
     if f is None:
-        raise FilterError(f"--where {expr!r}: unknown field {name!r}{did_you_mean(name, list(schema.FIELD_BY_NAME))}"
-                          " (`chipcmp metrics` lists every field)")
+        raise FilterError(f"--where {expr!r}: unknown field {name!r}{suggest(name, list(schema.FIELD_BY_NAME))}"
+                          "\n(`chipcmp metrics` lists every field)")
     if value.startswith(("'", '"')) and len(value) >= 2 and value[-1] == value[0]:
         value = value[1:-1]
     if not value:

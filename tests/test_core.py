@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from chipcmp import schema, where
-from chipcmp.core import Filters, apply_filters, resolve, with_metrics
+from chipcmp.core import Filters, apply_filters, with_metrics
+from chipcmp.names import resolve
 from chipcmp.errors import EmptyResult, FilterError, UnknownChip
 from chipcmp.render import fmt_number
 
@@ -121,7 +122,7 @@ def test_number_format(value, kind, text):
 
 
 def test_name_key_paths_agree():
-    from chipcmp.core import _name_keys_loop, _name_keys_vectorised
+    from chipcmp.names import _name_keys_loop, _name_keys_vectorised
     from chipcmp.dataset import load_dataset
 
     df = load_dataset().frame

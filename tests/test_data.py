@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from chipcmp import schema
-from chipcmp.core import fold as normalize
+from chipcmp.names import fold as normalize
 from chipcmp.core import with_metrics
 from chipcmp.dataset import bundled_path, load_dataset
 

@@ -1,0 +1,59 @@
+"""Text from data files and the command line is text: never terminal control, markup, or undecodable bytes.
+
+Every path to a terminal, a Markdown file or stderr passes through `clean`; CSV cells pass through `neutralize`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# C0 and C1 controls (ESC, CR, BEL, ...), DEL, and the invisible direction and width characters that reorder or
+# hide text. A tab or newline inside a cell is folded to a space: a cell is one line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# Spreadsheets run a cell as a formula when it starts with one of these, full-width forms included.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+# ... but a lone sign, a negative number or an option name is plain text, and altering it would corrupt data.
+_PLAIN = re.compile(r"^(?:[-+]|[-+]?(?:[0-9][0-9,]*\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?%?|--?[A-Za-z][\w-]*)$")
+
+
+def clean(value: Any) -> str:
+    """`value` as one line of displayable text: controls and invisible characters removed, bad bytes shown."""
+    text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable():
+        return text
+    if any("\ud800" <= ch <= "\udfff" for ch in text):  # undecodable bytes carried as surrogates (file names)
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
+
+
+def formula_like(text: str) -> bool:
+    """True when a spreadsheet would evaluate `text` (at its start or after a line break inside it)."""
+    if not text:
+        return False
+    if text.startswith(_FORMULA_START) and not _PLAIN.match(text):
+        return True
+    return any(line.lstrip().startswith(_FORMULA_START) and not _PLAIN.match(line.strip())
+               for line in re.split(r"[\r\n]+", text)[1:] if line.strip())
+
+
+def neutralize(value: Any) -> Any:
+    """A CSV/Markdown cell a spreadsheet will show as text: formula-like text gets a leading apostrophe and its
+    inner line breaks become spaces; numbers and plain text pass untouched."""
+    if isinstance(value, str) and formula_like(value):
+        return "'" + re.sub(r"[\r\n]+", " ", value)
+    return value
+
+
+def escape_markdown(value: Any) -> str:
+    """A Markdown table cell: one line, no HTML, pipes and markup characters escaped, formulas neutralized."""
+    text = clean(neutralize(value if isinstance(value, str) else str(value)))
+    for ch in "\\`*_[]<>|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def shorten(value: Any, width: int = 60) -> str:
+    """`value` cut to `width` characters with an ellipsis: a message never echoes a 100 KB argument."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
