@@ -93,7 +93,7 @@ def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
     cols = [Col("line", "Line", numeric=True, kind="int"), Col("chip", "Chip"), Col("column", "Column"),
             Col("severity", "Severity"), Col("code", "Code"), Col("message", "Problem")]
     summary = f"{shown}: {len(raw):,} rows, {errors} errors, {warnings} warnings"
-    return Result(frame, cols, title=f"Audit of {shown}", footer=[summary], meta={"file": shown, "rows": len(raw),
+    return Result(frame, cols, title=f"Audit of {shown}", notes=[summary], assumptions={"file": shown, "rows": len(raw),
                   "errors": errors, "warnings": warnings}), errors, warnings
 
 

@@ -1,11 +1,18 @@
-"""The command line: options in, one core call, one renderer out. Command bodies stay a handful of lines.
+"""The command line: a command is its own options plus one core call; everything shared is declared once here.
+
+`@command(...)` adds the shared options (data, filters, output) to a command's signature, resolves them into one
+`pipeline.Context`, calls the command with it and hands the returned `Result` to `Context.run`. Adding a shared
+option is one entry in `SHARED`; adding a command is one short function.
 
 This module is imported for `--help` and shell completion, so it imports neither pandas nor the core at module
 level: each command imports what it needs when it runs.
 """
 
+import enum
+import functools
+import inspect
 import sys
-from enum import Enum
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -15,23 +22,31 @@ from typer.core import TyperGroup
 from chipcmp import schema
 from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, ChipcmpError
 from chipcmp.formats import OutputFormat
+from chipcmp.rules import RULES
 
 # --- error edge ----------------------------------------------------------------------------------------------
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"chipcmp: error: {message}\n")
-    sys.stderr.flush()
+    from chipcmp.text import clean
+
+    lines = message.split("\n")
+    try:
+        sys.stderr.write("\n".join([f"chipcmp: error: {clean(lines[0])}", *(clean(x) for x in lines[1:])]) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is gone: the exit code is all that is left to say it
     return code
 
 
 def _broken_pipe() -> NoReturn:
-    # The reader went away (`chipcmp list | head`): stop quietly, and keep Python from complaining at exit.
+    # The reader went away (`chipcmp list | head`): stop quietly with 141 (128 + SIGPIPE, as a shell reports a
+    # killed writer), and keep Python from complaining at exit.
     import os
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(EXIT_BROKEN_PIPE)
+    os._exit(EXIT_BROKEN_PIPE)
 
 
 # Typer ships its own copy of click from 0.22 on (typer._click), older releases use click itself: take the
@@ -41,15 +56,27 @@ _NoArgsIsHelp: type[BaseException] = getattr(_clickexc, "NoArgsIsHelpError", typ
 _Abort: type[BaseException] = getattr(_clickexc, "Abort", typer.Abort)
 
 
+def _safe_streams() -> None:
+    """A terminal or pipe whose encoding cannot show '—' or '×' gets '?' rather than an internal error."""
+    for stream in (sys.stdout, sys.stderr):
+        enc = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if enc and enc not in ("utf8", "utf16", "utf32") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 class ChipcmpGroup(TyperGroup):
-    """Turns every failure into one line on stderr and a named exit code, for the entry point and tests alike."""
+    """Turns every failure into one message on stderr and a named exit code, for the entry point and tests alike."""
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,  # type: ignore[override]
              standalone_mode: bool = True, **extra: Any) -> Any:
+        from chipcmp.fileio import Interrupted
+
+        _safe_streams()
         try:
             rv = super().main(args=args, prog_name=prog_name or "chipcmp", complete_var=complete_var,
                               standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
+            sys.stdout.flush()
         except _NoArgsIsHelp as e:
             typer.echo(e.ctx.get_help())  # type: ignore[attr-defined]
             code = 0
@@ -63,8 +90,10 @@ class ChipcmpGroup(TyperGroup):
             code = _fail(str(e), e.exit_code)
         except BrokenPipeError:
             _broken_pipe()
-        except KeyboardInterrupt:
-            code = _fail("interrupted", EXIT_INTERRUPTED)
+        except (KeyboardInterrupt, Interrupted) as e:
+            code = _fail("interrupted", 128 + getattr(e, "signum", 2))
+        except OSError as e:  # stdout to a full disk, a closed descriptor: the system's words, not a traceback
+            code = _fail(f"cannot write the output: {e.strerror or e}", EXIT_FAILURE)
         except Exception as e:  # a bug: say so in one line instead of a traceback
             import os
 
@@ -73,6 +102,12 @@ class ChipcmpGroup(TyperGroup):
             code = _fail(f"internal error: {type(e).__name__}: {e} (set CHIPCMP_DEBUG=1 for the traceback "
                          "and please report it)", EXIT_FAILURE)
         if standalone_mode:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _broken_pipe()
+            except OSError as e:
+                code = _fail(f"cannot write the output: {e.strerror or e}", EXIT_FAILURE)
             sys.exit(code)
         return code
 
@@ -81,7 +116,11 @@ app = typer.Typer(
     cls=ChipcmpGroup,
     name="chipcmp",
     help="Compare AI accelerators (Ascend 910B, A100, H100, H20, ...) from sourced public specifications.\n\n"
-         "Throughput is dense (no sparsity), per package; unknown figures show as —.",
+         "Throughput is dense (no sparsity), per package; unknown figures show as —, unsupported ones as n/a.\n\n"
+         "\b\nExamples:\n"
+         "  chipcmp compare 'Ascend 910B' H100 H20\n"
+         "  chipcmp rank --metric bf16_tflops_per_watt --top 10\n"
+         "  chipcmp controls --near 10%",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain click help: typer's rich help imports rich.markdown and markdown-it, which alone cost more than
@@ -94,21 +133,47 @@ app = typer.Typer(
 
 # --- completion (stdlib only: no pandas, runs on every <TAB>) ------------------------------------------------
 
+_COMPLETION_MAX_BYTES = 32 << 20  # completion never reads an unbounded file ($CHIPCMP_DATA=/dev/zero)
 
-def _complete_chip(incomplete: str) -> list[str]:
+
+def _names_for_completion() -> list[str]:
     import csv
+    import io
     import os
 
-    from chipcmp.dataset import ENV_DATA, bundled_path
+    from chipcmp.fileio import ENV_DATA, bundled_path, is_regular
 
-    path = os.environ.get(ENV_DATA) or bundled_path()
+    path = Path(os.environ.get(ENV_DATA) or bundled_path())
+    if not is_regular(path):
+        return []
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            names = [row.get("name", "") for row in csv.DictReader(f)]
+        if path.stat().st_size > _COMPLETION_MAX_BYTES:
+            return []
+        text = path.read_text(encoding="utf-8-sig")
+        out = []
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            out.append(row.get("name") or "")
+            out += (row.get("aliases") or "").split("|")
+        return [n for n in out if n.strip()]
     except (OSError, UnicodeDecodeError, csv.Error):
         return []
-    low = incomplete.lower()
-    return [n for n in names if n and n.lower().startswith(low)]
+
+
+def _complete_chip(incomplete: str) -> list[str]:
+    """Names and aliases whose folded form starts with what was typed, quoted for the shell when needed."""
+    import shlex
+
+    from chipcmp.names import fold
+
+    quoted = incomplete[:1] in ("'", '"')
+    key = fold(incomplete.strip("'\""))
+    seen: set[str] = set()
+    out = []
+    for n in _names_for_completion():
+        if fold(n).startswith(key) and n not in seen:
+            seen.add(n)
+            out.append(n if quoted else shlex.quote(n))
+    return out
 
 
 def _complete_metric(incomplete: str) -> list[str]:
@@ -121,25 +186,38 @@ def _complete_field(incomplete: str) -> list[str]:
     return [prefix + n for n in schema.FIELD_BY_NAME if n.startswith(last)]
 
 
-# --- shared options ------------------------------------------------------------------------------------------
+# --- choices generated from the registries -------------------------------------------------------------------
 
-VendorOpt = Annotated[list[str], typer.Option("--vendor", help="Only this vendor (repeatable).",
+Precision = enum.Enum("Precision", [(p.name, p.name) for p in schema.PRECISIONS], type=str)  # type: ignore[misc]
+RuleId = enum.Enum("RuleId", [(r.id, r.id) for r in RULES], type=str)  # type: ignore[misc]
+BF16: Any = Precision("bf16")
+
+# --- shared options: declared once, added to every command by @command -------------------------------------
+
+VendorOpt = Annotated[list[str], typer.Option("--vendor", help="Only this vendor (repeatable, or A,B).",
                                               rich_help_panel="Filters")]
 CountryOpt = Annotated[list[str], typer.Option("--country", help="Only vendors from this ISO country code, e.g. CN "
                                                "(repeatable).", rich_help_panel="Filters")]
 KindOpt = Annotated[list[str], typer.Option("--kind", help="Only this kind: gpu, asic or wafer (repeatable).",
                                             rich_help_panel="Filters")]
-SinceOpt = Annotated[int | None, typer.Option("--since", help="Only chips released in or after YEAR.",
+SinceOpt = Annotated[int | None, typer.Option("--since", help="Only chips first shipped in or after YEAR.",
                                                  metavar="YEAR", rich_help_panel="Filters")]
 WhereOpt = Annotated[list[str], typer.Option(
     "--where", "-w", metavar="EXPR", rich_help_panel="Filters",
     help="Keep chips where FIELD OP VALUE holds, e.g. 'memory_gb>=80' or 'vendor==NVIDIA' (repeatable, ANDed; "
          "OP: >= <= > < == !=; unknown values never match).")]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False,
-                                                 rich_help_panel="Output")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE (atomically) instead of "
-                                                   "stdout.", metavar="FILE", dir_okay=False,
-                                                   rich_help_panel="Output")]
+FormatOpt = Annotated[OutputFormat | None, typer.Option(
+    "--format", "-f", case_sensitive=False, rich_help_panel="Output", show_default=False,
+    help="Output format (default: from the -o file's extension, else a table).")]
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", metavar="FILE", dir_okay=False, rich_help_panel="Output",
+    help="Write to FILE instead of stdout, in the format its extension names (.csv .tsv .json .md .txt).")]
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns", "-c", metavar="A,B,...", autocompletion=_complete_field, rich_help_panel="Output",
+    help="Columns to show, by name ('all' for every one where the command lists fields).")]
+WideOpt = Annotated[bool, typer.Option("--wide", rich_help_panel="Output",
+                                       help="Never hide columns or split the table to fit the terminal.")]
+NoBarsOpt = Annotated[bool, typer.Option("--no-bars", rich_help_panel="Output", help="No inline bars in tables.")]
 DataOpt = Annotated[Path | None, typer.Option(
     "--data", metavar="FILE", rich_help_panel="Data",
     help="Use this CSV (same schema) instead of the bundled data; also $CHIPCMP_DATA.")]
@@ -150,40 +228,50 @@ AddOpt = Annotated[list[Path], typer.Option(
 PriceOpt = Annotated[list[str], typer.Option(
     "--price", metavar="CHIP=USD", rich_help_panel="Data",
     help="Override a chip's price for this run, e.g. --price 'H100 SXM=25000' (repeatable).")]
-ChipArg = Annotated[str, typer.Argument(help="Chip name or alias (case and punctuation don't matter).",
-                                        autocompletion=_complete_chip, show_default=False)]
+
+# name -> (annotation, default): the one place a shared option is declared
+SHARED: dict[str, tuple[Any, Any]] = {
+    "vendor": (VendorOpt, []), "country": (CountryOpt, []), "kind": (KindOpt, []), "since": (SinceOpt, None),
+    "where": (WhereOpt, []),
+    "fmt": (FormatOpt, None), "output": (OutputOpt, None), "columns": (ColumnsOpt, None), "wide": (WideOpt, False),
+    "no_bars": (NoBarsOpt, False),
+    "data": (DataOpt, None), "add": (AddOpt, []), "price": (PriceOpt, []),
+}
+GROUPS = {
+    "filters": ("vendor", "country", "kind", "since", "where"),
+    "output": ("fmt", "output", "columns", "wide", "no_bars"),
+    "data": ("data", "add", "price"),
+}
 
 
-def _filters(vendor: list[str], country: list[str], kind: list[str], since: int | None,
-             where: list[str]) -> Any:
-    from chipcmp.core import Filters
+def command(name: str | None = None, *, groups: tuple[str, ...] = ("filters", "output", "data"),
+            examples: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `fn(ctx, **own_options) -> Result` as a command with the shared options of `groups`."""
 
-    def split(values: list[str]) -> tuple[str, ...]:
-        return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        shared = [k for g in groups for k in GROUPS[g]]
+        own = [p for p in inspect.signature(fn).parameters.values() if p.name != "ctx"]
+        params = own + [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=SHARED[k][1],
+                                          annotation=SHARED[k][0]) for k in shared]
+        defaults = {k: SHARED[k][1] for k in shared}
 
-    return Filters(split(vendor), split(country), split(kind), since, tuple(where))
+        @functools.wraps(fn)
+        def run(**kwargs: Any) -> None:
+            from chipcmp.pipeline import Context
 
+            options = {k: kwargs.pop(k) for k in shared}
+            ctx = Context.from_options(name or fn.__name__, options, defaults)
+            result = fn(ctx, **kwargs)
+            if result is not None:
+                ctx.run(result)
 
-def _load(data: Path | None, add: list[Path], price: list[str]) -> Any:
-    from chipcmp.dataset import load_dataset
+        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        if examples:
+            run.__doc__ = (fn.__doc__ or "").rstrip() + "\n\n\b\nExamples:\n" + "\n".join(f"  {e}" for e in examples)
+        return app.command(name)(run)
 
-    ds = load_dataset(data, add, price)
-    for w in ds.warnings:
-        sys.stderr.write(f"chipcmp: warning: {w}\n")
-    if data is not None or add or price or len(ds.sources) > 1 or ds.sources[0].label != "bundled":
-        sys.stderr.write(f"chipcmp: data: {ds.describe()}\n")
-    return ds
-
-
-def _emit(result: Any, fmt: OutputFormat, output: Path | None, data: Path | None = None,
-          add: list[Path] | None = None) -> None:
-    from chipcmp.render import emit
-
-    protect = tuple(p for p in (data, *(add or ())) if p)
-    notes = emit(result, fmt, output, protect=protect)
-    sys.stdout.flush()  # data first, then what we have to say about it
-    for note in notes:
-        sys.stderr.write(f"chipcmp: {note}\n")
+    return decorate
 
 
 def _version(value: bool) -> None:
@@ -204,33 +292,37 @@ def _root(
 
 # --- commands ------------------------------------------------------------------------------------------------
 
+ChipArg = Annotated[str, typer.Argument(help="Chip name or alias (case and punctuation don't matter).",
+                                        autocompletion=_complete_chip, show_default=False)]
+ChipsArg = Annotated[list[str] | None, typer.Argument(help="Chips to include (default: all, after filters).",
+                                                     autocompletion=_complete_chip, show_default=False)]
+TopOpt = Annotated[int | None, typer.Option("--top", "-n", metavar="N", min=1, help="Show only the best N.")]
+PrecisionOpt = Annotated[Precision, typer.Option("--precision", help="Throughput column to use.",
+                                                 case_sensitive=False)]
 
-@app.command("list")
-def list_cmd(
-    columns: Annotated[str | None, typer.Option("--columns", "-c", metavar="A,B,...", autocompletion=_complete_field,
-                                                   help="Columns/metrics to show ('all' for every one).")] = None,
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
+
+@command("list", examples=("chipcmp list --country CN", "chipcmp list --where 'memory_gb>=128' -o big.csv",
+                           "chipcmp list --columns name,bf16_tflops,tdp_w,bf16_tflops_per_watt"))
+def list_cmd(ctx: Any) -> Any:
     """List chips with their key figures."""
     from chipcmp import core
 
-    result = core.list_chips(_load(data, add, price), _filters(vendor, country, kind, since, where), columns)
-    _emit(result, fmt, output, data, add)
+    return core.list_chips(ctx.dataset, ctx.filters, ctx.columns)
 
 
-@app.command()
-def show(chip: ChipArg, fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None, data: DataOpt = None,
-         add: AddOpt = [], price: PriceOpt = []) -> None:
+@command(groups=("output", "data"), examples=("chipcmp show 'Ascend 910B'", "chipcmp show H20 --format json"))
+def show(ctx: Any, chip: ChipArg) -> Any:
     """Show every field of one chip with units, its derived metrics, sources and notes."""
     from chipcmp import core
 
-    _emit(core.show_chip(_load(data, add, price), chip), fmt, output, data, add)
+    return core.show_chip(ctx.dataset, chip)
 
 
-@app.command()
+@command(groups=("output", "data"), examples=(
+    "chipcmp compare 'Ascend 910B' H100 H20", "chipcmp compare A100 H100 --baseline H100 --metrics bf16_tflops,tdp_w",
+    "chipcmp compare H20 H800 -o h20_vs_h800.md"))
 def compare(
+    ctx: Any,
     chips: Annotated[list[str], typer.Argument(help="Two or more chips; the first is the baseline.",
                                                autocompletion=_complete_chip, show_default=False)],
     baseline: Annotated[str | None, typer.Option(
@@ -239,100 +331,93 @@ def compare(
     metrics: Annotated[str | None, typer.Option(
         "--metrics", "-m", metavar="A,B,...", autocompletion=_complete_field,
         help="Rows to show: columns and metrics ('all' for every one).")] = None,
-    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
-    """Compare chips side by side, with each chip's ratio to a baseline."""
+) -> Any:
+    """Compare chips side by side, with each chip's ratio to a baseline (▲ better, ▼ worse)."""
     from chipcmp import core
 
-    _emit(core.compare(_load(data, add, price), chips, baseline, metrics), fmt, output, data, add)
+    ctx.columns_used = ctx.columns_spec is None  # compare's rows are --metrics; --columns picks its columns
+    return core.compare(ctx.dataset, chips, baseline, metrics)
 
 
-class Order(str, Enum):
-    best = "best"
-    asc = "asc"
-    desc = "desc"
-
-
-@app.command()
+@command(examples=("chipcmp rank --metric bf16_tflops_per_watt --top 10",
+                   "chipcmp rank --metric 'memory_bw_tbs / price_usd * 1000' --country CN",
+                   "chipcmp rank -m tpp --asc --where 'tpp>=1000'"))
 def rank(
+    ctx: Any,
     metric: Annotated[str, typer.Option("--metric", "-m", autocompletion=_complete_metric, show_default=False,
-                                        help="Column or metric to rank by (see `chipcmp metrics`).")],
-    top: Annotated[int | None, typer.Option("--top", "-n", metavar="N", help="Show only the best N.")] = None,
+                                        help="Column or metric to rank by (see `chipcmp metrics`), or an "
+                                             "expression of them, e.g. 'memory_bw_tbs / price_usd * 1000'.")],
+    top: TopOpt = None,
     asc: Annotated[bool | None, typer.Option("--asc/--desc", help="Override the metric's own best-first "
                                                 "direction.", show_default=False)] = None,
-    columns: Annotated[str | None, typer.Option("--columns", "-c", metavar="A,B,...",
-                                                   autocompletion=_complete_field,
-                                                   help="Extra columns/metrics to show.")] = None,
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
+) -> Any:
     """Rank chips by a column or metric, best first; chips with an unknown value are left out (said on stderr)."""
     from chipcmp import core
 
-    filters = _filters(vendor, country, kind, since, where)
-    result = core.rank(_load(data, add, price), metric, filters, top, asc, columns)
-    _emit(result, fmt, output, data, add)
+    return core.rank(ctx.dataset, metric, ctx.filters, top, asc, ctx.columns)
 
 
-@app.command()
-def export(
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: Annotated[OutputFormat, typer.Option(
-        "--format", "-f", help="Output format.", case_sensitive=False, rich_help_panel="Output")] = OutputFormat.csv,
-    output: OutputOpt = None, data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
+@command(examples=("chipcmp export -o chips.csv", "chipcmp export --country CN -o cn.json"))
+def export(ctx: Any) -> Any:
     """Export the (filtered) data with every derived metric, sources and the dataset version (CSV by default)."""
     from chipcmp import core
 
-    _emit(core.export(_load(data, add, price), _filters(vendor, country, kind, since, where)), fmt, output, data, add)
+    if ctx.fmt is None and ctx.output is None:
+        from chipcmp.formats import OutputFormat as Fmt
+
+        ctx.fmt = Fmt.csv
+    return core.export(ctx.dataset, ctx.filters)
 
 
-@app.command()
-def metrics(fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None) -> None:
+@command(groups=("output",), examples=("chipcmp metrics", "chipcmp metrics --format markdown"))
+def metrics(ctx: Any) -> Any:
     """List every column and derived metric with its unit, formula and better direction."""
     from chipcmp import core
 
-    _emit(core.metrics_table(), fmt, output)
+    return core.metrics_table()
 
 
-@app.command()
+@command(groups=("output",), examples=("chipcmp audit", "chipcmp audit my_chips.csv -o problems.csv"))
 def audit(
+    ctx: Any,
     file: Annotated[Path | None, typer.Argument(help="A chips CSV to check (default: the bundled data).",
                                                 show_default=False)] = None,
-    fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-) -> None:
+) -> Any:
     """Check a chips CSV: schema, types, units, duplicates, sources, and figures that contradict each other.
 
     Exits 1 if there are errors; warnings (suspicious but possible) alone exit 0. A checked warning is
     acknowledged in the row's notes with [audit-ok: CODE].
     """
     from chipcmp.audit import audit_file
+    from chipcmp.errors import DataError
 
     result, errors, _ = audit_file(file)
-    if result.frame.empty and fmt is OutputFormat.table and output is None:
-        sys.stderr.write(f"chipcmp: {result.footer[0]}\n")  # nothing to tabulate
+    ctx.data = file
+    if result.frame.empty and ctx.format is OutputFormat.table and ctx.output is None:
+        from chipcmp.pipeline import say
+
+        say(result.notes[0])  # nothing to tabulate
     else:
-        _emit(result, fmt, output, file)
+        ctx.run(result)
     if errors:
-        from chipcmp.errors import DataError
-
-        raise DataError(f"{result.meta['file']} has {errors} error{'s' * (errors != 1)}; fix the rows listed above"
-                        if output is None else f"{result.meta['file']} has {errors} errors; see {output}")
+        where = "fix the rows listed above" if ctx.output is None else f"see {ctx.output}"
+        raise DataError(f"{result.assumptions['file']} has {errors} error{'s' * (errors != 1)}; {where}")
 
 
-@app.command()
+@command(examples=("chipcmp controls 'Ascend 910B' H20 H100 --rule 2023-10", "chipcmp controls --near 10%",
+                   "chipcmp controls --tflops 600 --die-area 600"))
 def controls(
+    ctx: Any,
     chips: Annotated[list[str] | None, typer.Argument(help="Chips to classify (default: all, after filters).",
                                                       autocompletion=_complete_chip, show_default=False)] = None,
-    rule: Annotated[list[str], typer.Option("--rule", "-r", metavar="ID",
-                                            help="Rule version(s) to show with headroom to each threshold: "
-                                                 "2022-10, 2023-10, 2026-01 (repeatable).")] = [],
+    rule: Annotated[list[RuleId], typer.Option("--rule", "-r", help="Rule version(s) to show with headroom to "
+                                               "each threshold (repeatable).")] = [],
+    near: Annotated[str | None, typer.Option("--near", metavar="PCT", help="Only chips within PCT (e.g. 10%) of "
+                                             "any threshold of the rules shown.")] = None,
     tflops: Annotated[float | None, typer.Option("--tflops", help="What-if chip: dense throughput at "
                                                  "--precision.", rich_help_panel="What-if")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="What-if chip: precision of --tflops.",
-                                           rich_help_panel="What-if")] = "bf16",
+    precision: Annotated[Precision, typer.Option("--precision", help="What-if chip: precision of --tflops.",
+                                                 rich_help_panel="What-if", case_sensitive=False)] = BF16,
     tpp: Annotated[float | None, typer.Option("--tpp", help="What-if chip: TPP directly.",
                                               rich_help_panel="What-if")] = None,
     die_area: Annotated[float | None, typer.Option("--die-area", metavar="MM2", help="What-if chip: logic die "
@@ -341,10 +426,7 @@ def controls(
                                                        "bidirectional I/O, GB/s.", rich_help_panel="What-if")] = None,
     memory_bw: Annotated[float | None, typer.Option("--memory-bw", metavar="TBS", help="What-if chip: DRAM "
                                                     "bandwidth, TB/s.", rich_help_panel="What-if")] = None,
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
+) -> Any:
     """US export-control view: TPP, performance density, class under each rule version, headroom to thresholds.
 
     Informational calculation from public specs, not legal advice. Give --tflops or --tpp (with --die-area,
@@ -352,104 +434,95 @@ def controls(
     """
     from chipcmp import controls as ctl
 
+    rules = [r.value for r in rule]
+    pct = ctl.parse_near(near)
     if tflops is not None or tpp is not None:
         if chips:
             raise typer.BadParameter("give either chip names or a what-if chip (--tflops/--tpp), not both")
-        hypo = ctl.what_if_frame(tflops, precision, tpp, die_area, interconnect, memory_bw)
-        result = ctl.controls(None, [], _filters([], [], [], None, []), rule, what_if=hypo)
-    else:
-        result = ctl.controls(_load(data, add, price), chips or [], _filters(vendor, country, kind, since, where), rule)
-    _emit(result, fmt, output, data, add)
+        ctx.refuse((*GROUPS["filters"], *GROUPS["data"]), "a what-if chip is classified on its own, without data")
+        hypo = ctl.what_if_frame(tflops, precision.value, tpp, die_area, interconnect,
+                                 memory_bw)
+        return ctl.controls(None, [], ctx.filters, rules, what_if=hypo, near=pct)
+    return ctl.controls(ctx.dataset, chips or [], ctx.filters, rules, near=pct)
 
 
-ChipsArg = Annotated[list[str] | None, typer.Argument(help="Chips to include (default: all, after filters).",
-                                                     autocompletion=_complete_chip, show_default=False)]
 ParamsOpt = Annotated[str, typer.Option("--params", "-p", metavar="N", show_default=False,
                                         help="Model parameters, with K/M/B/T suffix, e.g. 70B.")]
 
 
-@app.command()
+@command(examples=("chipcmp train 'Ascend 910B' H100 H20 --params 70B --tokens 2T --chips 1024",
+                   "chipcmp train --params 405B --tokens 15.6T --days 90 --kind gpu"))
 def train(
+    ctx: Any,
     chips: ChipsArg = None,
     params: ParamsOpt = "",
     tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
                                         help="Training tokens, with K/M/B/T suffix, e.g. 2T.")] = "",
-    precision: Annotated[str, typer.Option("--precision", help="Throughput column to use.")] = "bf16",
+    precision: PrecisionOpt = BF16,
     mfu: Annotated[float, typer.Option("--mfu", help="Model FLOPs utilisation, in (0, 1].")] = 0.4,
-    n_chips: Annotated[int | None, typer.Option("--chips", "-n", metavar="N", help="Cluster size: report "
+    n_chips: Annotated[int | None, typer.Option("--chips", metavar="N", min=1, help="Cluster size: report "
                                                 "wall-clock days.")] = None,
     days: Annotated[float | None, typer.Option("--days", "-d", help="Deadline: report chips needed.")] = None,
     pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness (1 = chips only).")] = 1.0,
     kwh_price: Annotated[float | None, typer.Option("--kwh-price", metavar="USD", help="Electricity price "
                                                     "per kWh.")] = None,
     rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental price per chip-hour.")] = None,
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
+) -> Any:
     """Estimate a training run on each chip: 6·N·D FLOPs, chip-hours at an MFU, days or chips, energy, cost."""
     from chipcmp import workload as wl
 
-    plan = wl.TrainPlan(_count(params, "--params"), _count(tokens, "--tokens"), precision, mfu, n_chips, days, pue,
-                        kwh_price, rent)
-    result = wl.train(_load(data, add, price), plan, chips or [], _filters(vendor, country, kind, since, where))
-    _emit(result, fmt, output, data, add)
+    plan = wl.TrainPlan(_count(params, "--params"), _count(tokens, "--tokens"), precision.value, mfu, n_chips,
+                        days, pue, kwh_price, rent)
+    return wl.train(ctx.dataset, plan, chips or [], ctx.filters)
 
 
-@app.command()
+@command(examples=("chipcmp serve 'Ascend 910B' H20 H800 'H100 SXM' --params 70B --weights fp8",
+                   "chipcmp serve --params 8B --context 8192 --layers 32 --kv-hidden 1024 --batch 16"))
 def serve(
+    ctx: Any,
     chips: ChipsArg = None,
     params: ParamsOpt = "",
     bytes_per_param: Annotated[float | None, typer.Option("--bytes-per-param", help="Weight bytes per parameter "
                                                           "(default: from --weights).")] = None,
-    weights: Annotated[str, typer.Option("--weights", help="Weight precision: bf16, fp16, fp8, int8, fp4 ...")]
-    = "bf16",
-    precision: Annotated[str, typer.Option("--precision", help="Compute precision for prefill and roofline.")]
-    = "bf16",
+    weights: Annotated[Precision, typer.Option("--weights", help="Weight precision.", case_sensitive=False)]
+    = BF16,
+    precision: Annotated[Precision, typer.Option("--precision", help="Compute precision for prefill and roofline.",
+                                                 case_sensitive=False)] = BF16,
     kv_gb: Annotated[float | None, typer.Option("--kv-gb", help="KV cache size, GB (or give its shape).",
                                                 rich_help_panel="KV cache")] = None,
-    context: Annotated[int | None, typer.Option("--context", help="Tokens of context per sequence.",
+    context: Annotated[int | None, typer.Option("--context", min=1, help="Tokens of context per sequence.",
                                                  rich_help_panel="KV cache")] = None,
-    batch: Annotated[int, typer.Option("--batch", help="Concurrent sequences.", rich_help_panel="KV cache")] = 1,
-    layers: Annotated[int | None, typer.Option("--layers", help="Transformer layers.",
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Concurrent sequences.",
+                                       rich_help_panel="KV cache")] = 1,
+    layers: Annotated[int | None, typer.Option("--layers", min=1, help="Transformer layers.",
                                                 rich_help_panel="KV cache")] = None,
-    kv_hidden: Annotated[int | None, typer.Option("--kv-hidden", help="KV heads × head dim (the hidden size "
-                                                  "without GQA).", rich_help_panel="KV cache")] = None,
+    kv_hidden: Annotated[int | None, typer.Option("--kv-hidden", min=1, help="KV heads × head dim (the hidden "
+                                                  "size without GQA).", rich_help_panel="KV cache")] = None,
     kv_bytes: Annotated[float, typer.Option("--kv-bytes", help="Bytes per KV-cache element.",
                                             rich_help_panel="KV cache")] = 2.0,
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
+) -> Any:
     """Estimate serving on each chip: chips to hold the model, decode and prefill limits, roofline bound."""
     from chipcmp import workload as wl
 
-    if weights.lower() not in wl.BYTES:
-        raise typer.BadParameter(f"--weights {weights!r} is not one of {', '.join(wl.BYTES)}")
-    wbytes = bytes_per_param if bytes_per_param is not None else wl.BYTES[weights.lower()]
-    plan = wl.ServePlan(_count(params, "--params"), wbytes, precision, kv_gb, context, batch, layers, kv_hidden,
-                        kv_bytes)
-    result = wl.serve(_load(data, add, price), plan, chips or [], _filters(vendor, country, kind, since, where))
-    _emit(result, fmt, output, data, add)
+    wbytes = bytes_per_param if bytes_per_param is not None else schema.PRECISION_BY_NAME[weights.value].bits / 8
+    plan = wl.ServePlan(_count(params, "--params"), wbytes, precision.value, kv_gb, context, batch, layers,
+                        kv_hidden, kv_bytes)
+    return wl.serve(ctx.dataset, plan, chips or [], ctx.filters)
 
 
-@app.command()
+@command(examples=("chipcmp roofline --intensity 50", "chipcmp roofline H100 H20 'Ascend 910B' -i 300"))
 def roofline(
-    chips: ChipsArg = None,
+    ctx: Any,
     intensity: Annotated[float, typer.Option("--intensity", "-i", metavar="FLOP/B", show_default=False,
-                                             help="Arithmetic intensity, FLOPs per byte of memory traffic.")] = 0.0,
-    precision: Annotated[str, typer.Option("--precision", help="Throughput column to use.")] = "bf16",
-    top: Annotated[int | None, typer.Option("--top", metavar="N", help="Show only the best N.")] = None,
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], fmt: FormatOpt = OutputFormat.table, output: OutputOpt = None,
-    data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
+                                             help="Arithmetic intensity, FLOPs per byte of memory traffic.")],
+    chips: ChipsArg = None,
+    precision: PrecisionOpt = BF16,
+    top: TopOpt = None,
+) -> Any:
     """Rank chips by attainable throughput at an arithmetic intensity: min(peak, bandwidth × intensity)."""
     from chipcmp import workload as wl
 
-    filters = _filters(vendor, country, kind, since, where)
-    result = wl.roofline(_load(data, add, price), intensity, precision, chips or [], filters, top)
-    _emit(result, fmt, output, data, add)
+    return wl.roofline(ctx.dataset, intensity, precision.value, chips or [], ctx.filters, top)
 
 
 def _count(text: str, option: str) -> float:
@@ -461,8 +534,10 @@ def _count(text: str, option: str) -> float:
     return parse_count(text, option)
 
 
-@app.command()
+@command(examples=("chipcmp plot memory_bw_tbs bf16_tflops --log-x --log-y",
+                   "chipcmp plot tdp_w bf16_tflops --country CN -o chart.png", "chipcmp plot --bar tpp --top 15"))
 def plot(
+    ctx: Any,
     fields: Annotated[list[str] | None, typer.Argument(
         metavar="X Y [CHIP]...", autocompletion=_complete_metric, show_default=False,
         help="Fields for the x and y axes, then optionally chips (default: all, after filters).")] = None,
@@ -471,47 +546,28 @@ def plot(
     pareto: Annotated[bool, typer.Option("--pareto", help="List the Pareto-frontier chips below the chart.")] = False,
     log_x: Annotated[bool, typer.Option("--log-x", help="Logarithmic x axis.")] = False,
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
-    top: Annotated[int | None, typer.Option("--top", metavar="N", help="Bar chart: only the best N.")] = None,
-    width: Annotated[int | None, typer.Option("--width", help="Chart width in characters (default: the "
-                                              "terminal's, 80 in a pipe).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", dir_okay=False,
-                                                help="Write the chart as an image (.png or .svg; needs "
-                                                     "matplotlib: pip install 'chipcmp[plot]').")] = None,
-    vendor: VendorOpt = [], country: CountryOpt = [], kind: KindOpt = [], since: SinceOpt = None,
-    where: WhereOpt = [], data: DataOpt = None, add: AddOpt = [], price: PriceOpt = [],
-) -> None:
-    """Chart two fields as a labelled scatter with its Pareto frontier, or one field as bars (--bar)."""
-    import shutil
+    top: TopOpt = None,
+    width: Annotated[int | None, typer.Option("--width", min=20, max=1000, help="Chart width in characters "
+                                              "(default: the terminal's, 80 in a pipe).")] = None,
+) -> Any:
+    """Chart two fields as a labelled scatter with its Pareto frontier, or one field as bars (--bar).
 
+    -o FILE.png or FILE.svg writes an image (needs matplotlib: pip install 'chipcmp[plot]'); --format csv or
+    json writes the plotted points.
+    """
     from chipcmp import plot as pl
-    from chipcmp.render import check_output_path
+    from chipcmp.pipeline import terminal_width
 
+    if ctx.output is not None and ctx.output.suffix.lower() in (".png", ".svg"):
+        pl.image_kind(ctx.output)
+        ctx.fmt = ctx.fmt or OutputFormat.table
+    cols = width or terminal_width()
     words = fields or []
-    if output is not None:
-        pl.image_kind(output)
-        check_output_path(output, tuple(p for p in (data, *add) if p))
-    cols = width or (shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80)
-    filters = _filters(vendor, country, kind, since, where)
     if bar is not None:
-        frame = pl.bars(_load(data, add, price), bar, words, filters, top)
-        if output is not None:
-            pl.write_bars(frame, bar, output)
-            sys.stderr.write(f"chipcmp: wrote {output}\n")
-        else:
-            sys.stdout.write(pl.bars_text(frame, bar, cols))
-        return
+        return pl.bar_result(ctx.dataset, bar, words, ctx.filters, top, cols)
     if len(words) < 2:
         raise typer.BadParameter("give two fields, e.g. chipcmp plot memory_bw_tbs bf16_tflops (or --bar FIELD)")
-    p = pl.points(_load(data, add, price), words[0], words[1], words[2:], filters, log_x, log_y)
-    if output is not None:
-        pl.write_scatter(p, output)
-        sys.stderr.write(f"chipcmp: wrote {output}\n")
-    else:
-        sys.stdout.write(pl.scatter_text(p, cols))
-        if pareto:
-            sys.stdout.write(pl.frontier_text(p))
-    if p.left_out:
-        sys.stderr.write(f"chipcmp: left out {p.left_out} chips without both {words[0]} and {words[1]}\n")
+    return pl.scatter_result(ctx.dataset, words[0], words[1], words[2:], ctx.filters, log_x, log_y, cols, pareto)
 
 
 def _invoked_command() -> str | None:
@@ -534,7 +590,7 @@ def main() -> None:
     everything = app.registered_commands
     app.registered_commands = chosen or everything
     try:
-        command = typer.main.get_command(app)
+        command_ = typer.main.get_command(app)
     finally:
         app.registered_commands = everything  # the module-level app stays whole for callers in-process
-    command(prog_name="chipcmp")
+    command_(prog_name="chipcmp")

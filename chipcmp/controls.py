@@ -9,121 +9,18 @@ This is an informational calculation from public specifications, not legal advic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chipcmp import schema
 from chipcmp.core import Filters, check_positive, check_precision, select, with_metrics
 from chipcmp.errors import UsageError
 from chipcmp.result import Col, Result
+from chipcmp.rules import DISCLAIMER, FLAGS, RULE_BY_ID, RULES, Rule, Threshold
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from chipcmp.dataset import Dataset
-
-DISCLAIMER = ("Informational calculation from public specifications, not legal advice: the rules have conditions "
-              "not modelled here (end use and end user, the 3A090.b data-centre exclusion, licence exceptions).")
-
-
-@dataclass(frozen=True)
-class Threshold:
-    metric: str  # a registry field
-    op: str  # ">=" or "<"
-    value: float
-    shown: str  # as the rule states it
-
-    @property
-    def key(self) -> str:
-        return f"{self.metric}/{self.value:g}"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    label: str
-    any_of: tuple[tuple[Threshold, ...], ...]  # OR of ANDs
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    title: str
-    effective: str
-    citation: str
-    url: str
-    outcomes: tuple[Outcome, ...]  # tried in order; the first that holds is the class
-    otherwise: str
-    scope: tuple[str, tuple[str, ...]] | None = None  # (rule id, classes of it this rule applies to)
-    out_of_scope: str = ""
-
-    @property
-    def thresholds(self) -> list[Threshold]:
-        seen: dict[str, Threshold] = {}
-        for o in self.outcomes:
-            for clause in o.any_of:
-                for t in clause:
-                    seen.setdefault(t.key, t)
-        return list(seen.values())
-
-
-def _ge(metric: str, value: float, shown: str) -> Threshold:
-    return Threshold(metric, ">=", value, shown)
-
-
-def _lt(metric: str, value: float, shown: str) -> Threshold:
-    return Threshold(metric, "<", value, shown)
-
-
-TPP_4800 = _ge("tpp", 4800, "TPP ≥ 4,800")
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "2022-10", "Advanced computing items (first 3A090)", "2022-10-07",
-        "87 FR 62186 (2022-10-13), ECCN 3A090",
-        "",
-        (Outcome("3A090", ((TPP_4800, _ge("interconnect_gbs", 600, "bidirectional I/O ≥ 600 GB/s")),)),),
-        otherwise="not controlled",
-    ),
-    Rule(
-        "2023-10", "Advanced computing items (TPP and performance density)", "2023-11-17",
-        "88 FR 73458 (2023-10-25), ECCN 3A090.a / 3A090.b",
-        "https://chipclaims.com/articles/eccn-3a090-tpp-performance-density-thresholds-2026-06-16",
-        (
-            Outcome("3A090.a", ((TPP_4800,), (_ge("tpp", 1600, "TPP ≥ 1,600"), _ge("pd", 5.92, "PD ≥ 5.92")))),
-            Outcome("3A090.b", (
-                (_ge("tpp", 2400, "TPP ≥ 2,400"), _ge("pd", 1.6, "PD ≥ 1.6"), _lt("pd", 5.92, "PD < 5.92")),
-                (_ge("tpp", 1600, "TPP ≥ 1,600"), _ge("pd", 3.2, "PD ≥ 3.2"), _lt("pd", 5.92, "PD < 5.92")),
-            )),
-        ),
-        otherwise="not 3A090",
-    ),
-    Rule(
-        "2026-01", "Licence review policy for China and Macau (H200-class)", "2026-01-15",
-        "91 FR 1684 (2026-01-15), FR Doc 2026-00789",
-        "https://www.govinfo.gov/content/pkg/FR-2026-01-15/html/2026-00789.htm",
-        (Outcome("case-by-case", ((_lt("tpp", 21000, "TPP < 21,000"),
-                                   _lt("memory_bw_tbs", 6.5, "DRAM bandwidth < 6,500 GB/s")),)),),
-        otherwise="presumption of denial",
-        scope=("2023-10", ("3A090.a", "3A090.b")),
-        out_of_scope="no 3A090 licence",
-    ),
-)
-RULE_BY_ID = {r.id: r for r in RULES}
-
-# Licence requirements aimed at named products rather than thresholds: shown as flags, never computed.
-_H20 = ("https://www.nbcsandiego.com/news/business/money-report/nvidia-says-it-will-record-5-5-billion-quarterly-"
-        "charge-tied-to-h20-processors-exported-to-china/3804789/")
-_GP10 = "https://blog.freshfields.us/post/102ksla/bis-guidance-targets-prc-advanced-computing-integrated-circuits-in-high-probabil"
-FLAGS: dict[str, tuple[str, str]] = {
-    "H20": ("Apr 2025: US licence required for China, whatever the thresholds (NVIDIA filing, 2025-04-15)", _H20),
-    "MI308X": ("Apr 2025: US licence required for China (Reuters, as reported with the H20 requirement)",
-               "https://vuink.com/post/gbzfuneqjner-d-dpbz/tech-industry/artificial-intelligence/nvidia-writes-off-"
-               "usd5-5-billion-in-gpus-as-us-govt-chokes-off-supply-of-h20s-to-china"),
-    "Ascend 910B": ("May 2025 BIS guidance: presumed subject to General Prohibition 10 (use without BIS "
-                    "authorisation risks enforcement)", _GP10),
-    "Ascend 910C": ("May 2025 BIS guidance: presumed subject to General Prohibition 10 (use without BIS "
-                    "authorisation risks enforcement)", _GP10),
-}
-
 
 def _condition(df: pd.DataFrame, t: Threshold) -> pd.Series:
     s = df[t.metric]
@@ -190,8 +87,40 @@ def what_if_frame(tflops: float | None, precision: str, tpp: float | None, die_a
     return df
 
 
-def controls(ds: Dataset | None, chips: list[str], filters: Filters, rule_ids: list[str],
-             what_if: pd.DataFrame | None = None) -> Result:
+def parse_near(text: str | None) -> float | None:
+    """'10%' or '10' -> 0.10; None when not given."""
+    if text is None:
+        return None
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*%?\s*", text)
+    value = float(m[1]) / 100 if m else -1.0
+    if not 0 < value <= 1:
+        raise UsageError(f"--near {text!r}: give a distance from 0 to 100%, e.g. --near 10%")
+    return value
+
+
+def _nearest(df: pd.DataFrame, rules: list[Rule]) -> tuple[pd.Series, pd.Series]:
+    """Each chip's smallest relative distance to any threshold of `rules`, and which threshold that is."""
+    import numpy as np
+    import pandas as pd
+
+    best = pd.Series(np.inf, index=df.index)
+    which = pd.Series("", index=df.index, dtype=object)
+    for rule in rules:
+        for t in rule.thresholds:
+            ratio = df[t.metric] / t.value
+            dist = (ratio - 1).abs()
+            closer = dist < best
+            best = best.where(~closer, dist)
+            which = which.where(~closer, [f"{rule.id}: {t.shown} ({r:.2f}×)" for r in ratio])
+    return best, which
+
+
+def controls(  # noqa: PLR0912 -- classes, headroom, nearness and flags, each optional
+    ds: Dataset | None, chips: list[str], filters: Filters, rule_ids: list[str],
+    what_if: pd.DataFrame | None = None, near: float | None = None,
+) -> Result:
     """TPP, PD, the class under each rule (or the chosen ones) and, for chosen rules, headroom to each threshold."""
     for r in rule_ids:
         if r not in RULE_BY_ID:
@@ -218,6 +147,17 @@ def controls(ds: Dataset | None, chips: list[str], filters: Filters, rule_ids: l
             for t in rule.thresholds:
                 out[t.key] = df[t.metric] / t.value
                 cols.append(Col(t.key, f"vs {t.shown}", numeric=True, kind="headroom"))
+    if near is not None:
+        dist, which = _nearest(df, shown_rules)
+        keep = dist <= near
+        if not keep.any():
+            from chipcmp.errors import EmptyResult
+
+            raise EmptyResult(f"no chip is within {near:.0%} of a threshold of "
+                              f"{', '.join(r.id for r in shown_rules)}; try a larger --near")
+        out = out.assign(nearest=which)[keep]
+        df = df[keep]
+        cols.append(Col("nearest", "Nearest threshold"))
     out["flags"] = out["name"].map({k: v[0] for k, v in FLAGS.items()}).fillna("")
     if out["flags"].ne("").any():
         cols.append(Col("flags", "Flags"))
@@ -227,9 +167,7 @@ def controls(ds: Dataset | None, chips: list[str], filters: Filters, rule_ids: l
     footer += [f"Flag on {n}: {FLAGS[n][1]}" for n in flagged]
     if not rule_ids:
         footer.append("Add --rule ID for the headroom to each threshold of that rule (×, and % above or below).")
-    meta = {"disclaimer": DISCLAIMER,
+    meta = {"disclaimer": DISCLAIMER, "near": near,
             "rules": [{"id": r.id, "title": r.title, "effective": r.effective, "citation": r.citation, "url": r.url,
                        "thresholds": [f"{t.metric} {t.op} {t.value:g}" for t in r.thresholds]} for r in shown_rules]}
-    if ds is not None:
-        meta |= {"dataset_version": ds.version}
-    return Result(out, cols, title="US export-control classification from public specs", footer=footer, meta=meta)
+    return Result(out, cols, title="US export-control classification from public specs", notes=footer, assumptions=meta)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from chipcmp import schema, where
 from chipcmp.errors import EmptyResult, UnknownMetric, UsageError
 from chipcmp.names import fold, fold_series, resolve, suggest
+from chipcmp.render import BETTER, NOT_SUPPORTED, WORSE
 from chipcmp.result import Col, Result
 
 if TYPE_CHECKING:
@@ -172,21 +173,57 @@ def select(ds: Dataset, chips: Sequence[str], filters: Filters) -> pd.DataFrame:
 # --- commands ------------------------------------------------------------------------------------------------
 
 
-def _cols(names: Iterable[str], bar: str | None = None) -> list[Col]:
-    return [Col.of(n, bar=n == bar) for n in names]
+def _cols(names: Iterable[str], bar: str | None = None, keep: str | None = None) -> list[Col]:
+    return [Col.of(n, bar=n == bar, keep=n == keep) for n in names]
 
 
 def _parse_fields(spec: str | None, default: Sequence[str]) -> list[str]:
-    if not spec:
+    if spec is None:
         return list(default)
     if spec.strip().lower() == "all":
         return [n for n in schema.FIELD_BY_NAME if n != "name"]
     names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise UsageError(f"{spec!r} names no field; give names separated by commas, or 'all'")
     for n in names:
         if n not in schema.FIELD_BY_NAME:
             raise UnknownMetric(f"unknown field {n!r}{suggest(n, field_names())}"
                                 "\n(`chipcmp metrics` lists every column and metric, or use 'all')")
     return names
+
+
+def plural(n: int, word: str) -> str:
+    """'1 chip', '2 chips'."""
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def unsupported_mask(ds: Dataset, df: pd.DataFrame, name: str) -> pd.Series:
+    """Rows where `name` is "not supported": the column is n/a, or a metric's throughput input is."""
+    import pandas as pd
+
+    column = name
+    f = schema.FIELD_BY_NAME.get(name)
+    if isinstance(f, schema.Metric):
+        if not f.inputs or f.inputs[0] not in schema.THROUGHPUT_COLUMNS or len(f.inputs) > 2:
+            return pd.Series(False, index=df.index)
+        column = f.inputs[0]
+    if not ds.unsupported:
+        return pd.Series(False, index=df.index)
+    return pd.Series([(label, column) in ds.unsupported for label in df.index], index=df.index)
+
+
+def mark_unsupported(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
+    """`df` with "n/a" where a chip does not support a format (and the value is therefore not unknown)."""
+    if not ds.unsupported:
+        return df
+    fixed = {}
+    for n in names:
+        if n not in df.columns:
+            continue
+        mask = unsupported_mask(ds, df, n) & df[n].isna()
+        if mask.any():
+            fixed[n] = df[n].astype(object).mask(mask, NOT_SUPPORTED)
+    return df.assign(**fixed) if fixed else df
 
 
 def list_chips(ds: Dataset, filters: Filters, columns: str | None = None) -> Result:
@@ -195,8 +232,8 @@ def list_chips(ds: Dataset, filters: Filters, columns: str | None = None) -> Res
     if "name" not in names:
         names.insert(0, "name")
     df = with_metrics(apply_filters(ds.frame, filters), names)
-    title = f"{len(df)} chips" + (f" ({filters.describe()})" if filters.describe() else "")
-    return Result(df[names], _cols(names), title=title, meta=_meta(ds))
+    title = plural(len(df), "chip") + (f" ({filters.describe()})" if filters.describe() else "")
+    return Result(mark_unsupported(ds, df[names], names), _cols(names), title=title)
 
 
 def show_chip(ds: Dataset, query: str) -> Result:
@@ -207,90 +244,123 @@ def show_chip(ds: Dataset, query: str) -> Result:
     row = with_metrics(ds.frame.loc[[label]]).iloc[0]
     rows = []
     unknown_metrics = 0
+    one = ds.frame.loc[[label]]
     for name, f in schema.FIELD_BY_NAME.items():
         if name in ("name", "sources", "notes", "price_source"):
             continue
         is_metric = name in schema.METRIC_BY_NAME
-        if is_metric and pd.isna(row[name]):
+        value: object = row[name]
+        if pd.isna(value) and bool(unsupported_mask(ds, one, name).iloc[0]):
+            value = NOT_SUPPORTED
+        elif is_metric and pd.isna(value):
             unknown_metrics += 1  # every column is listed, known or not; a metric only when it can be computed
             continue
-        override = ds.origin(label, name) if not is_metric and pd.notna(row[name]) else None
-        rows.append({"field": name, "label": f.label, "value": row[name], "unit": f.unit,
+        override = ds.origin(label, name) if not is_metric and not _missing(value) else None
+        rows.append({"field": name, "label": f.label, "value": value, "unit": f.unit,
                      "kind": "metric" if is_metric else "column", "overridden_by": override or ""})
     frame = pd.DataFrame(rows)
-    cols = [Col("label", "Field"), Col("value", "Value", numeric=True, kind="row"), Col("unit", "Unit")]
+    cols = [Col("label", "Field", keep=True), Col("value", "Value", numeric=True, kind="row", keep=True),
+            Col("unit", "Unit")]
     if ds.overridden:
         cols.append(Col("overridden_by", "From"))
-    footer = [f"Sources: {' '.join(_split(row['sources']))}"]
+    notes = [f"Sources: {' '.join(_split(row['sources']))}"]
     if unknown_metrics:
-        footer.append(f"{unknown_metrics} derived metrics are unknown for lack of inputs "
-                      "(`chipcmp metrics` lists them)")
+        notes.append(f"{unknown_metrics} derived metrics are unknown for lack of inputs "
+                     "(`chipcmp metrics` lists them)")
     if pd.notna(row["price_source"]):
-        footer.append(f"Price source: {row['price_source']}")
+        notes.append(f"Price source: {row['price_source']}")
     if pd.notna(row["notes"]):
-        footer.append(f"Notes: {row['notes']}")
-    meta = _meta(ds) | {"chip": row["name"], "vendor": row["vendor"], "confidence": row["confidence"],
-                        "sources": _split(row["sources"]), "notes": _text(row["notes"]),
-                        "price_source": _text(row["price_source"])}
+        notes.append(f"Notes: {row['notes']}")
+    known = [c for c in schema.NUMERIC_COLUMNS if pd.notna(row[c])]
+    if not known:
+        notes.append("No figure of this chip has been published by a source chipcmp accepts; it is listed so "
+                     "that its absence is visible.")
+    info = {"chip": row["name"], "vendor": row["vendor"], "confidence": _text(row["confidence"]),
+            "sources": _split(row["sources"]), "notes": _text(row["notes"]), "price_source": _text(row["price_source"])}
     title = f"{row['vendor']} {row['name']} (confidence: {_text(row['confidence']) or 'unknown'})"
     kinds = [schema.FIELD_BY_NAME[n].kind for n in frame["field"]]
-    return Result(frame, cols, title=title, footer=footer, meta=meta, row_kinds=kinds)
+    return Result(frame, cols, title=title, notes=notes, assumptions=info, row_kinds=kinds)
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v)  # noqa: PLR0124
 
 
 def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
             metrics: str | None = None) -> Result:
-    """Chips as columns, fields as rows, with each chip's ratio to the baseline (the first chip by default)."""
+    """Chips as columns, fields as rows, with each chip's ratio to the baseline (the first chip by default).
+
+    A ratio carries ▲ when the chip is better than the baseline on that row's metric and ▼ when worse, by the
+    metric's own direction; rows without a direction (years, die counts) have no ratio.
+    """
     import pandas as pd
 
+    labels = resolve(ds.frame, queries)  # every typo first, before "needs two chips"
     if len(queries) < 2:
         raise UsageError("compare needs at least two chips, e.g. chipcmp compare 'Ascend 910B' H100 H20")
-    labels = resolve(ds.frame, queries)
     default = [*COMPARE_COLUMNS, *(m.name for m in schema.METRICS if m.default)]
     names = [n for n in _parse_fields(metrics, default) if n != "name"]
-    df = with_metrics(ds.frame.loc[labels], names)
-    chips = list(df["name"])
+    df = mark_unsupported(ds, with_metrics(ds.frame.loc[labels], names), names)
+    chips = [str(c) for c in df["name"]]
     base_label = labels[0] if baseline is None else resolve(ds.frame, [baseline])[0]
     if base_label not in labels:
         raise UsageError(f"--baseline {baseline!r} is not one of the compared chips; add it to the list")
-    base = ds.frame.at[base_label, "name"]
+    base = str(ds.frame.at[base_label, "name"])
+    order = [base_label, *(lbl for lbl in labels if lbl != base_label)]
+    key = {lbl: f"chip{i}" for i, lbl in enumerate(order)}
+    ratio = {lbl: f"ratio{i}" for i, lbl in enumerate(order) if lbl != base_label}
     rows = []
-    for n in names:
+    better: dict[tuple[int, str], bool] = {}
+    for pos, n in enumerate(names):
         f = schema.FIELD_BY_NAME[n]
         row: dict[str, object] = {"field": n, "label": f.label, "unit": f.unit}
-        for label, chip in zip(labels, chips, strict=True):
-            row[chip] = df.at[label, n]
-        # Ratios only where a direction is defined: 2,024 / 2,022 years or a ratio of die counts mean nothing.
         b = df.at[base_label, n]
-        for label, chip in zip(labels, chips, strict=True):
-            if label != base_label:
-                v = df.at[label, n]
-                ok = f.higher_is_better is not None and pd.notna(v) and pd.notna(b) and b > 0
-                row[f"{chip} / {base}"] = v / b if ok else float("nan")
+        for lbl in order:
+            v = df.at[lbl, n]
+            row[key[lbl]] = v
+            if lbl == base_label:
+                continue
+            # Ratios only where a direction is defined: 2,024 / 2,022 years or a ratio of die counts mean nothing.
+            ok = f.higher_is_better is not None and _number(v) and _number(b) and b > 0
+            row[ratio[lbl]] = v / b if ok else float("nan")
+            if ok and v != b:
+                better[(pos, ratio[lbl])] = (v > b) == f.higher_is_better
         rows.append(row)
     frame = pd.DataFrame(rows)
-    ratio_cols = [f"{c} / {base}" for c in chips if c != base]
-    for c in ratio_cols:
-        frame[c] = pd.to_numeric(frame[c])
-    cols = [Col("label", "Field"), Col("unit", "Unit"), *(Col(c, c, numeric=True, kind="row", bar=True) for c in chips),
-            *(Col(c, c, numeric=True, kind="ratio") for c in ratio_cols)]
-    notes = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
-             if fold(q) != fold(ds.frame.at[lbl, "name"])]
+    for r in ratio.values():
+        frame[r] = pd.to_numeric(frame[r])
+    name_of = dict(zip(labels, chips, strict=True))
+    cols = [Col("label", "Field", keep=True), Col("unit", "Unit"),
+            Col(key[base_label], base, numeric=True, kind="row", name=base, keep=True)]
+    groups: list[tuple[str, ...]] = []
+    for lbl in order[1:]:
+        cols += [Col(key[lbl], name_of[lbl], numeric=True, kind="row", name=name_of[lbl]),
+                 Col(ratio[lbl], f"{name_of[lbl]} / {base}", numeric=True, kind="ratio",
+                     name=f"{name_of[lbl]} / {base}")]
+        groups.append((key[lbl], ratio[lbl]))
+    messages = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
+                if fold(q) != fold(ds.frame.at[lbl, "name"])]
     # Cells a user's file or --price set: marked in tables, listed in a provenance column in CSV/JSON.
     marks: set[tuple[int, str]] = set()
     sources: list[str] = []
     for i, n in enumerate(names):
-        from_user = [(chip, ds.origin(lbl, n)) for lbl, chip in zip(labels, chips, strict=True)
-                     if n in schema.COLUMN_BY_NAME and pd.notna(df.at[lbl, n]) and ds.origin(lbl, n)]
-        sources.append("; ".join(f"{chip}<-{src}" for chip, src in from_user))
-        marks |= {(i, chip) for chip, _ in from_user}
-    footer = []
+        from_user = [(lbl, ds.origin(lbl, n)) for lbl in order
+                     if n in schema.COLUMN_BY_NAME and not _missing(df.at[lbl, n]) and ds.origin(lbl, n)]
+        sources.append("; ".join(f"{name_of[lbl]}<-{src}" for lbl, src in from_user))
+        marks |= {(i, key[lbl]) for lbl, _ in from_user}
+    notes = [f"Ratios are to {base}: {BETTER} better, {WORSE} worse, by each row's own direction "
+             "(`chipcmp metrics` says which); — unknown, n/a not supported."]
     if any(sources):
         frame["overridden"] = sources
         files = sorted({ds.overridden[k] for k in ds.overridden})
-        footer.append(f"* value from {', '.join(files)}, not the bundled data")
-    return Result(frame, cols, title=f"{' vs '.join(chips)} (ratios to {base})", notes=notes,
-                  row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names], marks=marks, footer=footer,
-                  meta=_meta(ds) | {"baseline": base, "chips": chips})
+        notes.append(f"* value from {', '.join(files)}, not the bundled data")
+    return Result(frame, cols, title=f"{' vs '.join(chips)}", messages=messages,
+                  row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names], marks=marks, notes=notes,
+                  assumptions={"baseline": base, "chips": chips}, better=better, groups=groups)
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v  # noqa: PLR0124
 
 
 def field_values(df: pd.DataFrame, name: str) -> pd.Series:
@@ -302,38 +372,76 @@ def field_values(df: pd.DataFrame, name: str) -> pd.Series:
     return schema.METRIC_BY_NAME[name].compute(df).replace([np.inf, -np.inf], np.nan)
 
 
-def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None,
-         ascending: bool | None = None, columns: str | None = None) -> Result:
-    """Chips sorted best-first by `metric` (its own direction unless `ascending` says otherwise)."""
-    f = check_field(metric)
+def rank(  # noqa: PLR0915 -- one pass: values, what was left out and why, order, columns
+    ds: Dataset, metric: str, filters: Filters, top: int | None = None, ascending: bool | None = None,
+    columns: str | None = None,
+) -> Result:
+    """Chips sorted best-first by `metric` (its own direction unless `ascending` says otherwise).
+
+    `metric` is a column, a registry metric, or an expression of them (`chipcmp.expr`); an expression ranks
+    higher-first unless --asc.
+    """
+    import numpy as np
+
+    from chipcmp import expr
+
     check_top(top)
     extra = _parse_fields(columns, []) if columns else []
     df = apply_filters(ds.frame, filters)
-    values = field_values(df, metric)
-    unknown = values.isna()
-    notes = []
-    if unknown.any():
+    if expr.is_expression(metric):
+        e = expr.parse(metric)
+        values = e.compute(df)
+        values = values.replace([np.inf, -np.inf], np.nan) if hasattr(values, "replace") else values
+        if not hasattr(values, "isna"):
+            raise UnknownMetric(f"--metric {metric!r} names no field, so every chip gets the same value")
+        inputs: tuple[str, ...] = e.fields
+        key, higher, unit, label = "value", True, e.unit, e.text
+        shown = list(e.fields) if len(e.fields) <= 3 else []
+    else:
+        f = check_field(metric)
+        values = field_values(df, metric)
         inputs = f.inputs if isinstance(f, schema.Metric) else (metric,)
-        lacking = [f"{i}: {int(df.loc[unknown, i].isna().sum())}" for i in inputs
-                   if i in df.columns and df.loc[unknown, i].isna().any()]
+        key, higher, unit, label = metric, f.higher_is_better is not False, f.unit, f.label
+        shown = list(f.inputs) if isinstance(f, schema.Metric) and len(f.inputs) <= 3 else []
+    unknown = values.isna()
+    messages = []
+    if unknown.any():
+        unsupported = unknown & unsupported_mask(ds, df, inputs[0] if key == "value" else metric)
+        n_unsup = int(unsupported.sum())
+        lacking = [f"{i}: {int(df.loc[unknown & ~unsupported, i].isna().sum())}" for i in inputs
+                   if i in df.columns and df.loc[unknown & ~unsupported, i].isna().any()]
         why = f" (unknown {', '.join(lacking)})" if lacking and len(inputs) <= 3 else ""
-        notes.append(f"left out {int(unknown.sum()):,} of {len(df):,} chips with unknown {metric}{why}")
+        parts = []
+        if int(unknown.sum()) - n_unsup:
+            parts.append(f"{int(unknown.sum()) - n_unsup:,} with unknown {label}{why}")
+        if n_unsup:
+            parts.append(f"{n_unsup:,} that do not support it ({inputs[0]} n/a)")
+        messages.append(f"left out {int(unknown.sum()):,} of {len(df):,} chips: " + "; ".join(parts))
     if unknown.all():
-        raise EmptyResult(f"no chip has a known {metric}; " + (notes[0] if notes else "check the filters"))
-    asc = (not f.higher_is_better) if ascending is None else ascending
+        raise EmptyResult(f"no chip has a known {label}; " + (messages[0] if messages else "check the filters"))
+    asc = (not higher) if ascending is None else ascending
     # A stable sort of one float column: ties keep the data's order, and a million rows sort in milliseconds.
     order = values[~unknown].sort_values(ascending=asc, kind="stable")
     if top is not None:
         order = order.head(top)
-    shown = list(f.inputs) if isinstance(f, schema.Metric) and len(f.inputs) <= 3 else []
-    names = ["name", "vendor", metric, *[i for i in [*shown, *extra] if i not in ("name", "vendor", metric)]]
+    names = ["name", "vendor", *([] if key == "value" else [metric])]
+    names += [i for i in [*shown, *extra] if i not in names]
     picked = with_metrics(df.loc[order.index], names)
     out = picked[names].copy()
+    cols = [Col("rank", "#", numeric=True, kind="int", keep=True), *_cols(names[:2], keep="name")]
+    if key == "value":
+        out.insert(2, "value", order.to_numpy())
+        cols.append(Col("value", f"{label} ({unit})" if unit and unit != "1" else label, numeric=True, bar=True,
+                        keep=True, unit=unit if unit != "1" else ""))
+    else:
+        cols.append(Col.of(metric, bar=True, keep=True))
+    cols += _cols(names[3:] if key != "value" else names[2:])
+    out = mark_unsupported(ds, out, names[3:])
     out.insert(0, "rank", range(1, len(out) + 1))
     direction = "ascending" if asc else "descending"
-    title = f"Chips by {metric} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
-    return Result(out, [Col("rank", "#", numeric=True, kind="int"), *_cols(names, bar=metric)], title=title,
-                  notes=notes, meta=_meta(ds) | {"metric": metric, "order": direction})
+    title = f"Chips by {label} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
+    return Result(out, cols, title=title, messages=messages,
+                  assumptions={"metric": metric, "order": direction, "unit": unit})
 
 
 def export(ds: Dataset, filters: Filters) -> Result:
@@ -345,16 +453,17 @@ def export(ds: Dataset, filters: Filters) -> Result:
     # One new frame, built once: on a million rows every extra copy costs hundreds of MB.
     metrics = {m.name: m.compute(df).replace([np.inf, -np.inf], np.nan) for m in schema.METRICS}
     out = pd.concat([df[[c.name for c in schema.COLUMNS]], pd.DataFrame(metrics, index=df.index)], axis=1)
+    out = mark_unsupported(ds, out, [*schema.THROUGHPUT_COLUMNS, *metrics])
     out["dataset_version"] = ds.version
     names = [*(c.name for c in schema.COLUMNS), *metrics]
-    cols = [*_cols(names), Col("dataset_version", "Dataset version")]
+    cols = [*_cols(names, keep="name"), Col("dataset_version", "Dataset version")]
     if ds.overridden:
         by_row: dict[str, list[str]] = {}
         for (lbl, c), src in ds.overridden.items():
             by_row.setdefault(lbl, []).append(f"added from {src}" if c == "*" else f"{c}<-{src}")
         out["overridden"] = ["; ".join(by_row.get(str(i), [])) for i in out.index]
         cols.append(Col("overridden", "Overridden"))
-    return Result(out, cols, title=f"{len(out)} chips", meta=_meta(ds))
+    return Result(out, cols, title=plural(len(out), "chip"))
 
 
 def metrics_table() -> Result:
@@ -382,8 +491,3 @@ def _split(cell: object) -> list[str]:
 
 def _text(cell: object) -> str:
     return cell if isinstance(cell, str) else ""
-
-
-def _meta(ds: Dataset) -> dict[str, object]:
-    # The version hashes every data file: deferred (the JSON writer calls it) so tables never pay for it.
-    return {"dataset_version": lambda: ds.version, "data_files": [s.label for s in ds.sources]}

@@ -576,10 +576,11 @@ def _override_price(ds: Dataset, spec: str) -> None:
     if not sep or not name.strip() or not value > 0 or value == float("inf"):
         raise UsageError(f"--price {spec!r}: write CHIP=USD with a positive price, e.g. --price 'H100 SXM=25000'")
     (label,) = resolve(ds.frame, [name.strip()])
-    col = schema.COLUMN_BY_NAME["price_usd"]
-    if not col.lo <= value <= col.hi:  # type: ignore[operator]
-        raise UsageError(f"--price {spec!r}: {value:g} USD is outside the plausible range {col.lo:,.0f} to "
-                         f"{col.hi:,.0f} USD for one chip")
+    spec_col = schema.COLUMN_BY_NAME["price_usd"]
+    lo, hi = spec_col.lo or 0.0, spec_col.hi or float("inf")
+    if not lo <= value <= hi:
+        raise UsageError(f"--price {spec!r}: {value:g} USD is outside the plausible range {lo:,.0f} to "
+                         f"{hi:,.0f} USD for one chip")
     ds.frame.loc[label, ["price_usd", "price_kind", "price_source"]] = [value, "user", "--price"]
     ds.frame.loc[label, "price_year"] = float("nan")
     for col in ("price_usd", "price_kind", "price_source"):

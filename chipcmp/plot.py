@@ -6,14 +6,17 @@ with matplotlib, installed as the optional extra `pip install "chipcmp[plot]"`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipcmp import schema
 from chipcmp.core import Filters, check_field, check_top, field_values, select
 from chipcmp.errors import ChipcmpError, EmptyResult, UsageError
 from chipcmp.render import bar, fmt_number
+from chipcmp.result import Col, Result
+from chipcmp.text import clean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +41,7 @@ class Points:
     log_x: bool
     log_y: bool
     left_out: int
+    named: list[str] = field(default_factory=list)  # chips the user asked for: labelled first
 
     @property
     def frontier(self) -> pd.DataFrame:
@@ -77,7 +81,8 @@ def points(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_
     check_field(x)
     check_field(y)
     df = select(ds, chips, filters)
-    frame = pd.DataFrame({"name": df["name"], "x": field_values(df, x), "y": field_values(df, y)})
+    frame = pd.DataFrame({"name": df["name"], "vendor": df["vendor"], "x": field_values(df, x),
+                          "y": field_values(df, y)})
     ok = frame["x"].notna() & frame["y"].notna()
     if log_x:
         ok &= frame["x"] > 0
@@ -88,7 +93,7 @@ def points(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_
     if frame.empty:
         raise EmptyResult(f"no chip has both {x} and {y} known; pick other fields or chips")
     frame = frame.assign(pareto=pareto_mask(frame["x"], frame["y"], _direction(x), _direction(y)))
-    return Points(frame, x, y, log_x, log_y, left_out)
+    return Points(frame, x, y, log_x, log_y, left_out, [str(n) for n in df["name"]] if chips else [])
 
 
 def _axis_label(name: str) -> str:
@@ -118,13 +123,14 @@ def scatter_text(p: Points, width: int) -> str:
         c = round((xi - x0) / (x1 - x0) * (cols - 1))
         r = HEIGHT - 1 - round((yi - y0) / (y1 - y0) * (HEIGHT - 1))
         placed.append((r, c, str(name), bool(front)))
-    # frontier points and their labels first, so that they win any collision
-    placed.sort(key=lambda t: (not t[3], t[1]))
+    # chips the user named, then frontier points, label first, so that they win any collision
+    named = set(p.named)
+    placed.sort(key=lambda t: (t[2] not in named, not t[3], t[1]))
     unlabelled: list[str] = []
     for r, c, _, front in placed:
         grid[r][c] = "#" if front else "*"
     for r, c, name, _ in placed:
-        label = name[:18]
+        label = clean(name)[:18]
         spots = [(r, c + 2), (r, c - 1 - len(label)), (r - 1, c), (r + 1, c)]
         for rr, cc in spots:
             if 0 <= rr < HEIGHT and cc >= 0 and cc + len(label) <= cols and \
@@ -188,7 +194,7 @@ def bars(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int 
 
 def bars_text(frame: pd.DataFrame, metric: str, width: int) -> str:
     width = max(MIN_WIDTH, width)
-    names = [str(n)[:24] for n in frame["name"]]
+    names = [clean(n)[:24] for n in frame["name"]]
     values = [fmt_number(v) for v in frame["value"]]
     name_w = max(len(n) for n in names)
     value_w = max(len(v) for v in values)
@@ -222,44 +228,109 @@ def image_kind(path: Path) -> str:
     return kind
 
 
-def write_scatter(p: Points, path: Path) -> None:
-    """The scatter as PNG or SVG: every chip labelled, the Pareto frontier drawn as a line."""
-    from chipcmp.render import write_atomic_bytes
-
-    kind = image_kind(path)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 6.5), dpi=120)
-    other = p.frame[~p.frame["pareto"]]
-    front = p.frontier
-    ax.scatter(other["x"], other["y"], s=22, color="#7a869a", label="chip")
-    ax.scatter(front["x"], front["y"], s=36, color="#d1495b", label="Pareto frontier", zorder=3)
-    ax.plot(front["x"], front["y"], color="#d1495b", linewidth=1, alpha=0.6)
-    for _, r in p.frame.iterrows():
-        ax.annotate(str(r["name"]), (r["x"], r["y"]), textcoords="offset points", xytext=(4, 3), fontsize=7)
-    if p.log_x:
-        ax.set_xscale("log")
-    if p.log_y:
-        ax.set_yscale("log")
-    ax.set_xlabel(_axis_label(p.x))
-    ax.set_ylabel(_axis_label(p.y))
-    ax.set_title(f"{_axis_label(p.y)} vs {_axis_label(p.x)} — chipcmp (dense, per package)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    write_atomic_bytes(path, lambda f: fig.savefig(f, format=kind))
-    plt.close(fig)
+_PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+            "#7f7f7f")
 
 
-def write_bars(frame: pd.DataFrame, metric: str, path: Path) -> None:
-    from chipcmp.render import write_atomic_bytes
+def _plain_ticks(ax: Any, log_x: bool, log_y: bool) -> None:
+    """Log axes labelled 0.2, 1, 5 rather than 2×10⁻¹."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
-    kind = image_kind(path)
+    fmt = FuncFormatter(lambda v, _pos: fmt_number(v) if v > 0 else "")
+    for log, axis in ((log_x, ax.xaxis), (log_y, ax.yaxis)):
+        if log:
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(fmt)
+            axis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
+
+
+def _place_labels(fig: Any, ax: Any, xs: list[float], ys: list[float], names: list[str], priority: set[str]) -> None:
+    """Greedy label placement: each label takes the first of eight offsets whose box overlaps no label placed
+    before it (named chips and the frontier go first); a label that finds no room is left out, never stacked."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    taken: list[Any] = []
+    order = sorted(range(len(names)), key=lambda i: names[i] not in priority)
+    offsets = [(4, 3), (4, -9), (-4, 3), (-4, -9), (0, 8), (0, -12), (8, 0), (-8, 0)]
+    for i in order:
+        for dx, dy in offsets:
+            t = ax.annotate(names[i], (xs[i], ys[i]), textcoords="offset points", xytext=(dx, dy), fontsize=7,
+                            ha="left" if dx >= 0 else "right")
+            box = t.get_window_extent(renderer).expanded(1.05, 1.15)
+            if not any(box.overlaps(b) for b in taken):
+                taken.append(box)
+                break
+            t.remove()
+
+
+def scatter_image(p: Points) -> Callable[[Any, str], None]:
+    """A writer of the scatter as PNG or SVG: colours by vendor, labels placed without overlap."""
+
+    def write(f: Any, kind: str) -> None:
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(11, 7), dpi=120)
+        vendors = list(dict.fromkeys(p.frame["vendor"].fillna("?")))
+        for i, v in enumerate(vendors):
+            sub = p.frame[p.frame["vendor"].fillna("?") == v]
+            ax.scatter(sub["x"], sub["y"], s=26, color=_PALETTE[i % len(_PALETTE)], label=v, zorder=2)
+        front = p.frontier
+        ax.plot(front["x"], front["y"], color="#444444", linewidth=1, alpha=0.6, label="Pareto frontier")
+        if p.log_x:
+            ax.set_xscale("log")
+        if p.log_y:
+            ax.set_yscale("log")
+        _plain_ticks(ax, p.log_x, p.log_y)
+        ax.set_xlabel(_axis_label(p.x))
+        ax.set_ylabel(_axis_label(p.y))
+        ax.set_title(f"{_axis_label(p.y)} vs {_axis_label(p.x)} — chipcmp (dense, per package)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best", fontsize=7, ncol=2)
+        fig.tight_layout()
+        priority = set(p.named) | set(front["name"])
+        _place_labels(fig, ax, list(p.frame["x"]), list(p.frame["y"]), [clean(n) for n in p.frame["name"]],
+                      {clean(n) for n in priority})
+        fig.savefig(f, format=kind)
+        plt.close(fig)
+
+    return write
+
+
+def bars_image(frame: pd.DataFrame, metric: str) -> Callable[[Any, str], None]:
+    def write(f: Any, kind: str) -> None:
+        _write_bars(frame, metric, f, kind)
+
+    return write
+
+
+def _write_bars(frame: pd.DataFrame, metric: str, f: Any, kind: str) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(frame) + 1.2), dpi=120)
-    ax.barh(list(frame["name"].astype(str))[::-1], list(frame["value"])[::-1], color="#2e86ab")
+    ax.barh([clean(n) for n in frame["name"].astype(str)][::-1], list(frame["value"])[::-1], color="#2e86ab")
     ax.set_xlabel(_axis_label(metric))
     ax.set_title(f"{_axis_label(metric)} — chipcmp (dense, per package)")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    write_atomic_bytes(path, lambda f: fig.savefig(f, format=kind))
+    fig.savefig(f, format=kind)
     plt.close(fig)
+
+
+def scatter_result(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_x: bool, log_y: bool,
+                   width: int, pareto: bool) -> Result:
+    """The scatter as a Result: the points as data, the chart as text, and an image writer."""
+    p = points(ds, x, y, chips, filters, log_x, log_y)
+    chart = scatter_text(p, width) + (frontier_text(p) if pareto else "")
+    frame = p.frame.rename(columns={"x": x, "y": y})
+    cols = [Col.of("name", keep=True), Col.of("vendor"), Col.of(x), Col.of(y), Col("pareto", "On frontier")]
+    messages = [f"left out {p.left_out} chips without both {x} and {y}"] if p.left_out else []
+    return Result(frame[["name", "vendor", x, y, "pareto"]], cols, title=f"{y} vs {x}", chart=chart,
+                  image=scatter_image(p), messages=messages,
+                  assumptions={"x": x, "y": y, "log_x": log_x, "log_y": log_y})
+
+
+def bar_result(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int | None,
+               width: int) -> Result:
+    frame = bars(ds, metric, chips, filters, top)
+    out = frame.rename(columns={"value": metric})
+    return Result(out[["name", metric]], [Col.of("name", keep=True), Col.of(metric)], title=metric,
+                  chart=bars_text(frame, metric, width), image=bars_image(frame, metric),
+                  assumptions={"metric": metric})

@@ -1,32 +1,38 @@
-"""Renderers: one `Result` in, a rich table, CSV, JSON or Markdown out. Compute once, render many.
+"""Renderers: one `Result` in, a rich table, plain text, CSV, TSV, JSON or Markdown out. Compute once, render many.
 
-Data goes to stdout (or the `-o` file, written atomically); notes go to stderr.
+Data goes to stdout (or the `-o` file); messages go to stderr. Text from data files is cleaned on every path to a
+terminal or a Markdown file (`chipcmp.text`), and CSV cells a spreadsheet would run are neutralized.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from chipcmp.errors import OutputError
-from chipcmp.formats import OutputFormat
+from chipcmp.errors import OutputError, UsageError
+from chipcmp.fileio import check_output_path, write_text
+from chipcmp.formats import EXTENSIONS, OutputFormat
+from chipcmp.text import clean, escape_markdown, neutralize
 
 if TYPE_CHECKING:
+    import pandas as pd
     from rich.console import Console
 
     from chipcmp.result import Col, Result
 
-MISSING = "—"
+MISSING = "—"  # unknown: nobody published it
+NOT_SUPPORTED = "n/a"  # the chip cannot do it
 TABLE_MAX_ROWS = 200  # a terminal table longer than this is cut, with a note pointing at --top / --format csv
 BAR_WIDTH = 10
-# Spreadsheets treat a cell starting with these as a formula (CSV injection); such text cells get a leading '.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ENVELOPE_VERSION = 1  # JSON: bump when a key of the envelope changes meaning or goes away
+BETTER, WORSE = "▲", "▼"
+MIN_TEXT = 8  # a text column is never cut below this many characters (it would say nothing)
 
 
 # --- values --------------------------------------------------------------------------------------------------
@@ -45,6 +51,7 @@ _KIND_FORMATS: dict[str, Callable[[float], str]] = {
     "int": lambda v: f"{round(v)}",
     "ratio": lambda v: f"{v:.2f}×",
     "headroom": lambda v: f"{v:.2f}× ({(v - 1) * 100:+.1f}%)",  # value / threshold: 0.99× (-1.3%) is just under
+    "count": lambda v: f"{round(v):,}",
 }
 
 
@@ -70,88 +77,52 @@ def fmt_cell(v: Any, col: Col, row_kind: str | None = None) -> str:
         return "" if col.kind == "ratio" and row_kind == "text" else MISSING  # no ratio of words
     if col.numeric and isinstance(v, (int, float)) and not isinstance(v, bool):
         return fmt_number(float(v), kind)
-    return str(v)
+    return clean(v)
 
 
-def neutralize(v: Any) -> Any:
-    """Escape text that a spreadsheet would run as a formula; numbers pass untouched."""
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return v
+def _cell_text(result: Result, pos: int, col: Col, v: Any, row_kind: str | None) -> str:
+    text = fmt_cell(v, col, row_kind)
+    if (pos, col.key) in result.marks:
+        text += " *"
+    verdict = result.better.get((pos, col.key))
+    if verdict is not None:
+        text += f" {BETTER if verdict else WORSE}"
+    return text
 
 
 # --- output target -------------------------------------------------------------------------------------------
 
 
-def check_output_path(path: Path, protect: tuple[Path, ...] = ()) -> None:
-    """Fail before any work if `path` cannot be written, so no partial file is ever left behind."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.exists() and not path.is_file():
-        raise OutputError(f"cannot write {path}: it exists and is not a regular file; choose a file path")
-    if not parent.exists():
-        raise OutputError(f"cannot write {path}: directory {parent} does not exist; create it first")
-    if not parent.is_dir():
-        raise OutputError(f"cannot write {path}: {parent} is not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {path}: directory {parent} is not writable; choose another location")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError(f"cannot write {path}: the file is read-only; choose another name")
-    for p in protect:
-        try:
-            if path.exists() and path.samefile(p):
-                raise OutputError(f"refusing to overwrite the input file {path}; choose another output name")
-        except OSError:
-            continue
+def format_for(output: Path | None, fmt: OutputFormat | None) -> OutputFormat:
+    """The format to write: --format when given, else the -o file's extension, else a table."""
+    if fmt is not None:
+        return fmt
+    if output is None:
+        return OutputFormat.table
+    suffix = output.suffix.lower()
+    if (not suffix and not output.exists()) or (not suffix and output.is_file()):
+        return OutputFormat.table
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    if not suffix:
+        return OutputFormat.table  # a device or pipe such as /dev/stdout: what a terminal would get, as text
+    known = ", ".join(EXTENSIONS)
+    raise UsageError(f"-o {output}: chipcmp cannot write {suffix} files; use one of {known} (or --format)")
 
 
-def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
-    """Write text through a temporary file in the same directory, then rename: readers never see half a file."""
-    _write_atomic(path, write, binary=False)
-
-
-def write_atomic_bytes(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """`write_atomic` for binary files (images)."""
-    _write_atomic(path, write, binary=True)
-
-
-def _write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool) -> None:
-    import tempfile  # only when writing a file: its import costs more than a small table's rendering
-
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror or e}; choose another location") from None
-    try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
-            write(f)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise OutputError(f"cannot write {path}: {e.strerror or e}") from None
-        raise
-
-
-# --- renderers -----------------------------------------------------------------------------------------------
+# --- tables --------------------------------------------------------------------------------------------------
 
 
 def bar(v: float, top: float, width: int = BAR_WIDTH) -> str:
     """`v` as a bar of block characters, `width` cells long at `top`, in eighths of a cell."""
-    if is_missing(v) or top <= 0 or v <= 0:
+    if is_missing(v) or not isinstance(v, (int, float)) or top <= 0 or v <= 0:
         return ""
     eighths = round(width * 8 * min(v / top, 1.0))
     full, part = divmod(eighths, 8)
     return "█" * full + ("" if part == 0 else " ▏▎▍▌▋▊▉"[part])
 
 
-def _limit(frame: Any) -> tuple[Any, list[str]]:
+def _limit(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """A terminal table never shows a million rows: the first TABLE_MAX_ROWS, and a note on how to get all."""
     if len(frame) <= TABLE_MAX_ROWS:
         return frame, []
@@ -159,38 +130,164 @@ def _limit(frame: Any) -> tuple[Any, list[str]]:
                                         "--format csv or -o FILE for all of them"]
 
 
-def _cells(result: Result, frame: Any, bars: bool) -> tuple[list[str], list[list[str]]]:
-    """Headers and formatted cells, with an inline bar column after each `bar` column when asked."""
-    headers: list[str] = []
-    tops: dict[str, float] = {}
-    for col in result.columns:
-        headers.append(col.header)
-        if col.bar and bars and col.kind != "row":
-            top = frame[col.key].abs().max()
-            tops[col.key] = 0.0 if is_missing(top) else float(top)
-            headers.append("")
-    kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
+@dataclass
+class _Column:
+    """A column as laid out: header, cells, alignment, and whether it may be cut or hidden."""
+
+    key: str
+    header: str
+    cells: list[str]
+    right: bool
+    keep: bool = False
+    is_bar: bool = False
+    better: list[bool | None] | None = None
+
+    @property
+    def natural(self) -> int:
+        words = max((len(w) for w in self.header.split()), default=0)
+        return max([words, *(len(c) for c in self.cells)]) if self.cells else max(words, 1)
+
+    @property
+    def minimum(self) -> int:
+        """Numbers are never cut; text may shrink to MIN_TEXT with an ellipsis."""
+        if self.right or self.is_bar:
+            return self.natural
+        words = max((len(w) for w in self.header.split()), default=0)
+        return min(self.natural, max(MIN_TEXT, min(words, 14)))
+
+
+def _layout(result: Result, frame: pd.DataFrame, bars: bool) -> list[_Column]:
     keys = [c.key for c in result.columns]
-    # Tables whose rows are fields (compare) scale a small bar per row, across the chips' columns.
-    row_bar_keys = [c.key for c in result.columns if c.bar and c.kind == "row"] if bars else []
-    rows = []
-    for pos, (values, row_kind) in enumerate(zip(frame[keys].itertuples(index=False, name=None), kinds,
-                                                 strict=True)):
-        by_key = dict(zip(keys, values, strict=True))
-        numeric_row = row_kind in ("float", "int") and row_bar_keys
-        row_top = max((abs(by_key[k]) for k in row_bar_keys if not is_missing(by_key[k])), default=0.0) \
-            if numeric_row and row_kind == "float" else 0.0
-        cells: list[str] = []
-        for col, v in zip(result.columns, values, strict=True):
-            mark = " *" if (pos, col.key) in result.marks else ""
-            text = fmt_cell(v, col, row_kind) + mark
-            if col.key in row_bar_keys and row_top > 0:
-                text = f"{text} {bar(v, row_top, 6):<6}"
-            cells.append(text)
-            if col.key in tops:
-                cells.append(bar(v, tops[col.key]))
-        rows.append(cells)
-    return headers, rows
+    kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
+    rows = list(frame[keys].itertuples(index=False, name=None))
+    out: list[_Column] = []
+    for i, col in enumerate(result.columns):
+        values = [r[i] for r in rows]
+        cells = [_cell_text(result, pos, col, v, k) for pos, (v, k) in enumerate(zip(values, kinds, strict=True))]
+        better = [result.better.get((pos, col.key)) for pos in range(len(rows))]
+        out.append(_Column(col.key, clean(col.header), cells, col.numeric, col.keep,
+                           better=better if any(b is not None for b in better) else None))
+        if col.bar and bars:
+            nums = [v for v in values if isinstance(v, (int, float)) and not is_missing(v)]
+            top = max((abs(v) for v in nums), default=0.0)
+            out.append(_Column(f"{col.key}__bar", "", [bar(v, top) for v in values], False, is_bar=True))
+    return out
+
+
+def _width(columns: Sequence[_Column], widths: dict[str, int] | None = None) -> int:
+    """Characters a rich SIMPLE_HEAVY table takes: each column plus one space of padding either side, and one
+    for each border and divider (blank in this box style, but counted)."""
+    return sum((widths or {}).get(c.key, c.natural) + 3 for c in columns) + 1
+
+
+def fit(columns: list[_Column], width: int, groups: Sequence[tuple[str, ...]] = ()) -> tuple[list[list[_Column]],
+                                                                                          dict[str, int], list[str]]:
+    """Pages of columns that fit `width`, the width of each text column, and what was hidden (for stderr).
+
+    In order: drop the bars, cut long text with '…', then hide the least important columns (rightmost first,
+    never a kept one) or, when the result groups its columns (compare), split the groups over pages.
+    """
+    hidden: list[str] = []
+    if _width(columns) > width and any(c.is_bar for c in columns):
+        columns = [c for c in columns if not c.is_bar]
+        hidden.append("bars")
+    widths = {c.key: c.natural for c in columns}
+    excess = _width(columns) - width
+    for c in sorted((c for c in columns if not c.right), key=lambda c: -c.natural):
+        if excess <= 0:
+            break
+        cut = min(excess, widths[c.key] - c.minimum)
+        widths[c.key] -= cut
+        excess -= cut
+    if excess <= 0:
+        return [columns], widths, hidden
+    if groups:
+        grouped = {k for g in groups for k in g}
+        fixed = [c for c in columns if c.key not in grouped]
+        by_key = {c.key: c for c in columns}
+        pages: list[list[_Column]] = []
+        page: list[_Column] = []
+        for g in groups:
+            members = [by_key[k] for k in g if k in by_key]
+            if page and _width([*fixed, *page, *members], widths) > width:
+                pages.append([*fixed, *page])
+                page = []
+            page += members
+        if page:
+            pages.append([*fixed, *page])
+        return pages, widths, hidden
+    kept = list(columns)
+    for c in reversed(columns):
+        if _width(kept, widths) <= width:
+            break
+        if not c.keep and c is not columns[0]:
+            kept.remove(c)
+            hidden.append(c.key)
+    return [kept], widths, hidden
+
+
+def _wrap_header(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width=max(width, 1), break_long_words=False)) if text else ""
+
+
+def render_table(result: Result, console: Console, *, bars: bool = True, wide: bool = False) -> list[str]:
+    """Print a rich table that fits the console: numbers whole, text cut with '…', columns hidden or paged when
+    there is no room (said in the returned messages, for stderr)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    frame, messages = _limit(result.frame)
+    columns = _layout(result, frame, bars)
+    hidden: list[str] = []
+    if wide:
+        pages, widths = [columns], {c.key: c.natural for c in columns}
+    else:
+        pages, widths, hidden = fit(columns, console.width, result.groups)
+    if _width(pages[0], widths) > console.width and not wide:
+        # not even the name and one figure fit: plain text, one column after another, never a broken number
+        console.file.write(_plain_text(result, frame, columns))
+        return messages
+    headers = {c.key: c.header for c in result.columns}
+    for n, page in enumerate(pages):
+        title = clean(result.title) + (f" ({n + 1}/{len(pages)})" if len(pages) > 1 else "")
+        table = Table(title=Text(title) if title else None, box=box.SIMPLE_HEAVY, title_justify="left",
+                      expand=False, pad_edge=True)
+        for c in page:
+            w = widths[c.key]
+            if c.right or c.is_bar:
+                table.add_column(Text(_wrap_header(c.header, w)), justify="right" if c.right else "left",
+                                 no_wrap=True, min_width=w, style="cyan" if c.is_bar else None)
+            else:
+                table.add_column(Text(_wrap_header(c.header, w)), justify="left", no_wrap=True, max_width=w,
+                                 min_width=min(w, c.natural), overflow="ellipsis")
+        for r in range(len(frame)):
+            cells = []
+            for c in page:
+                verdict = c.better[r] if c.better else None
+                style = "" if verdict is None else ("green" if verdict else "red")
+                cells.append(Text(c.cells[r], style=style))
+            table.add_row(*cells)
+        console.print(table)
+    for line in result.notes:
+        console.print(Text(clean(line)), overflow="fold", crop=False, soft_wrap=True)
+    if hidden:
+        shown = [h for h in hidden if h != "bars"]
+        what = (f"hid {len(shown)} column{'s' * (len(shown) != 1)} ({', '.join(headers.get(h, h) for h in shown)})"
+                if shown else "left out the bars")
+        messages.append(f"{what} to fit {console.width} columns; --wide shows everything, --columns picks columns")
+    if len(pages) > 1:
+        messages.append(f"the table is split into {len(pages)} parts to fit {console.width} columns; --wide keeps "
+                        "it in one, --format csv for a spreadsheet")
+    return messages
+
+
+def _plain_text(result: Result, frame: pd.DataFrame, columns: list[_Column]) -> str:
+    import io
+
+    buf = io.StringIO()
+    render_plain(result, buf)
+    return buf.getvalue()
 
 
 def render_plain(result: Result, out: IO[str]) -> list[str]:
@@ -199,139 +296,198 @@ def render_plain(result: Result, out: IO[str]) -> list[str]:
     Written by hand because rich's layout engine costs more than all of chipcmp's own work on a small table, and
     a pipe has no width to lay out for; terminals get the rich table.
     """
-    frame, notes = _limit(result.frame)
-    headers, rows = _cells(result, frame, bars=True)
-    right = []
-    for col in result.columns:
-        right.append(col.numeric)
-        if col.bar and col.kind != "row":
-            right.append(False)
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    frame, messages = _limit(result.frame)
+    columns = _layout(result, frame, bars=True)
+    widths = [max([len(c.header), *(len(x) for x in c.cells)]) for c in columns]
 
     def line(cells: list[str]) -> str:
-        return " | ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True))
+        return " | ".join(x.rjust(w) if c.right else x.ljust(w)
+                          for x, w, c in zip(cells, widths, columns, strict=True))
 
     if result.title:
-        out.write(result.title + "\n")
-    out.write(line(headers).rstrip() + "\n")
+        out.write(clean(result.title) + "\n")
+    out.write(line([c.header for c in columns]).rstrip() + "\n")
     out.write("-+-".join("-" * w for w in widths) + "\n")
-    for r in rows:
-        out.write(line(r).rstrip() + "\n")
-    for text in result.footer:
-        out.write(text + "\n")
-    return notes
+    for r in range(len(frame)):
+        out.write(line([c.cells[r] for c in columns]).rstrip() + "\n")
+    for text in result.notes:
+        out.write(clean(text) + "\n")
+    return messages
 
 
-def render_table(result: Result, console: Console) -> list[str]:
-    """Print a rich table; return notes about what was left out (for stderr)."""
-    from rich import box
-    from rich.table import Table
-
-    frame, notes = _limit(result.frame)
-    table = Table(title=result.title or None, box=box.SIMPLE_HEAVY, title_justify="left")
-    headers, rows = _cells(result, frame, bars=console.width >= 80)
-    i = 0
-    for col in result.columns:
-        table.add_column(headers[i], justify="right" if col.numeric else "left", overflow="fold")
-        i += 1
-        if col.bar and col.kind != "row" and console.width >= 80:
-            table.add_column("", justify="left", no_wrap=True, style="cyan")
-            i += 1
-    for cells in rows:
-        table.add_row(*cells)
-    console.print(table)
-    for line in result.footer:
-        console.print(line, highlight=False, markup=False, overflow="fold")
-    return notes
+# --- machine formats -----------------------------------------------------------------------------------------
 
 
-def _csv_frame(result: Result) -> Any:
-    """The frame with formula-like text cells escaped. Only columns that hold such a cell are replaced (no
-    copy of the rest), since exports of a million rows must not double their memory."""
+def output_frame(result: Result) -> pd.DataFrame:
+    """The frame as CSV, TSV and JSON carry it: the columns' output names, whole numbers as integers.
+
+    Columns beyond the declared ones (assumptions as columns, provenance) are kept after them, in frame order.
+    """
+    import numpy as np
+
     frame = result.frame
+    declared = [c.key for c in result.columns]
+    extra = [k for k in frame.columns if k not in declared]
+    out = frame[[*declared, *extra]]
+    fixed: dict[str, Any] = {}
+    for c in result.columns:
+        s = out[c.key]
+        if s.dtype.kind == "f":
+            v = s.to_numpy()
+            if np.isinf(v).any():
+                raise OutputError("a result is too large to represent (it overflowed); check the sizes given")
+            if c.kind in ("int", "count") and np.all(np.isnan(v) | (v == np.round(v))):
+                fixed[c.key] = s.astype("Int64")
+    out = out.assign(**fixed) if fixed else out
+    names = [c.out for c in result.columns]
+    seen: set[str] = set()
+    unique = []
+    for n in [*names, *extra]:
+        name = n
+        while name in seen:
+            name += " (2)"
+        seen.add(name)
+        unique.append(name)
+    return out.set_axis(unique, axis=1) if unique != list(out.columns) else out
+
+
+def _csv_frame(result: Result) -> pd.DataFrame:
+    """The frame with formula-like text cells escaped and line breaks inside cells made plain LF (so the CSV
+    writer quotes them). Only columns that hold such a cell are replaced: exports of a million rows must not
+    double their memory."""
+    frame = output_frame(result)
     fixed = {}
     for c in frame.columns:
         col = frame[c]
-        if col.dtype.kind in "biufc":
+        if col.dtype.kind in "biufc" or str(col.dtype) == "Int64":
             continue
-        text = col.astype("str") if col.dtype == object else col
-        risky = text.str.startswith(_FORMULA_START, na=False)
+        text = col.astype("str")
+        risky = text.str.contains(r"^\s*[=+\-@\t\r\n＝＋－＠]|[\r\n]", regex=True, na=False)
         if risky.any():
-            fixed[c] = col.map(neutralize, na_action="ignore")
-    return frame.assign(**fixed) if fixed else frame
+            fixed[c] = col.map(lambda v: neutralize(v.replace("\r\n", "\n").replace("\r", "\n"))
+                               if isinstance(v, str) else v, na_action="ignore")
+    frame = frame.assign(**fixed) if fixed else frame
+    return frame.set_axis([neutralize(str(c)) for c in frame.columns], axis=1)
 
 
-def render_csv(result: Result, out: IO[str]) -> None:
-    _csv_frame(result).to_csv(out, index=False, lineterminator="\n")
+def render_csv(result: Result, out: IO[str], sep: str = ",") -> None:
+    _csv_frame(result).to_csv(out, index=False, lineterminator="\n", sep=sep)
 
 
-def render_json(result: Result, out: IO[str]) -> None:
-    frame = result.frame
-    meta = {"title": result.title, **result.meta, "notes": result.footer}
-    out.write('{"meta": ')
-    out.write(json.dumps(meta, ensure_ascii=False, default=lambda o: o() if callable(o) else str(o)))
-    out.write(', "rows": ')
-    out.write(frame.to_json(orient="records", force_ascii=False, double_precision=10))
-    out.write("}\n")
+def render_tsv(result: Result, out: IO[str]) -> None:
+    render_csv(result, out, sep="\t")
+
+
+def envelope(result: Result, command: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The JSON envelope, the same keys for every command (pinned by tests/test_contract.py)."""
+    return {
+        "chipcmp": ENVELOPE_VERSION,
+        "command": command,
+        "title": result.title,
+        "data": data,
+        "assumptions": result.assumptions,
+        "columns": [{"name": c.out, "label": c.header, "unit": c.unit} for c in result.columns],
+        "rows": [],
+        "notes": list(result.notes),
+    }
+
+
+def render_json(result: Result, out: IO[str], command: str = "", data: dict[str, Any] | None = None) -> None:
+    head = _finite(envelope(result, command, data))
+    rows = output_frame(result).to_json(orient="records", force_ascii=False, double_precision=10)
+    text = json.dumps(head, ensure_ascii=False, allow_nan=False, default=_jsonable)
+    out.write(text.replace('"rows": []', f'"rows": {rows}', 1) + "\n")
+
+
+def _finite(o: Any) -> Any:
+    """NaN and pd.NA become null, infinities an error: JSON has no such numbers, and readers choke on them."""
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    if isinstance(o, float) and math.isinf(o):
+        raise OutputError("a result is too large to represent (it overflowed); check the sizes given")
+    return None if is_missing(o) else o
+
+
+def _jsonable(o: Any) -> Any:
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    raise TypeError(f"{type(o).__name__} is not JSON")
 
 
 def render_markdown(result: Result, out: IO[str]) -> None:
-    def esc(s: str) -> str:
-        return str(neutralize(s)).replace("|", "\\|").replace("\n", " ")
-
+    frame = result.frame
     if result.title:
-        out.write(f"**{esc(result.title)}**\n\n")
-    out.write("| " + " | ".join(esc(c.header) for c in result.columns) + " |\n")
+        out.write(f"**{escape_markdown(result.title)}**\n\n")
+    out.write("| " + " | ".join(escape_markdown(c.header) for c in result.columns) + " |\n")
     out.write("|" + "|".join("---:" if c.numeric else "---" for c in result.columns) + "|\n")
     keys = [c.key for c in result.columns]
-    kinds: Sequence[str | None] = result.row_kinds or [None] * len(result.frame)
-    for pos, (row, row_kind) in enumerate(zip(result.frame[keys].itertuples(index=False, name=None), kinds,
-                                              strict=True)):
-        cells = (esc(fmt_cell(v, c, row_kind) + (" *" if (pos, c.key) in result.marks else ""))
-                 for v, c in zip(row, result.columns, strict=True))
+    kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
+    for pos, (row, row_kind) in enumerate(zip(frame[keys].itertuples(index=False, name=None), kinds, strict=True)):
+        cells = (escape_markdown(_cell_text(result, pos, c, v, row_kind)) for v, c in zip(row, result.columns,
+                                                                                      strict=True))
         out.write("| " + " | ".join(cells) + " |\n")
-    if result.footer:
-        out.write("\n" + "\n".join(f"_{esc(line)}_  " for line in result.footer) + "\n")
-
-
-WRITERS: dict[OutputFormat, Callable[[Result, IO[str]], None]] = {
-    OutputFormat.csv: render_csv,
-    OutputFormat.json: render_json,
-    OutputFormat.markdown: render_markdown,
-}
+    if result.notes:
+        out.write("\n" + "\n".join(f"_{escape_markdown(line)}_  " for line in result.notes) + "\n")
 
 
 def make_console(file: IO[str] | None = None, *, stderr: bool = False, width: int | None = None) -> Console:
-    """A console for data (stdout) or messages (stderr). Piped output is plain text and never wrapped."""
+    """A console for data (stdout) or messages (stderr)."""
     from rich.console import Console
 
     stream = file or (sys.stderr if stderr else sys.stdout)
-    is_tty = hasattr(stream, "isatty") and stream.isatty()
-    if width is None and not is_tty and not stderr:
-        width = 10_000  # a pipe or file has no width: let the table take what it needs
-    return Console(file=stream, width=width, stderr=stderr, highlight=False, soft_wrap=stderr)
+    return Console(file=stream, width=width, stderr=stderr, highlight=False, soft_wrap=stderr, markup=False,
+                   emoji=False)
 
 
-def emit(result: Result, fmt: OutputFormat, output: Path | None, console: Console | None = None,
-         protect: tuple[Path, ...] = ()) -> list[str]:
-    """Render `result` as `fmt` to `output` (a file, atomically) or stdout. Returns notes for stderr."""
-    notes = list(result.notes)
-    if fmt is not OutputFormat.table and result.footer:
-        notes += result.footer if fmt is OutputFormat.csv else []
-    if output is not None:
-        check_output_path(output, protect)
-        if fmt is OutputFormat.table:
-            write_atomic(output, lambda f: notes.extend(render_plain(result, f)))
-        else:
-            write_atomic(output, lambda f: WRITERS[fmt](result, f))
-        notes.append(f"wrote {len(result.frame):,} rows to {output}")
-        return notes
-    if fmt is OutputFormat.table:
-        if console is None and not sys.stdout.isatty():
-            notes.extend(render_plain(result, sys.stdout))
-        else:
-            notes.extend(render_table(result, console or make_console()))
+@dataclass(frozen=True)
+class Target:
+    """Where and how a result goes: the format, the file (None: stdout), and the table's options."""
+
+    fmt: OutputFormat
+    output: Path | None = None
+    bars: bool = True
+    wide: bool = False
+    command: str = ""
+    data: dict[str, Any] | None = None
+    protect: tuple[Path, ...] = ()
+
+
+def _write(result: Result, target: Target, f: IO[str]) -> list[str]:
+    if target.fmt is OutputFormat.table:
+        if result.chart is not None:
+            f.write(result.chart)
+            return []
+        return render_plain(result, f)
+    if target.fmt is OutputFormat.json:
+        render_json(result, f, target.command, target.data)
+    elif target.fmt is OutputFormat.csv:
+        render_csv(result, f)
+    elif target.fmt is OutputFormat.tsv:
+        render_tsv(result, f)
     else:
-        WRITERS[fmt](result, sys.stdout)
-        sys.stdout.flush()
-    return notes
+        render_markdown(result, f)
+    return []
+
+
+def emit(result: Result, target: Target, console: Console | None = None) -> list[str]:
+    """Render `result` to the target's file or to stdout (a rich table on a terminal). Returns messages."""
+    messages = list(result.messages)
+    if target.fmt in (OutputFormat.csv, OutputFormat.tsv) and result.notes:
+        messages += result.notes  # CSV has no place for notes: they go to stderr
+    if target.output is not None:
+        check_output_path(target.output, target.protect)
+        write_text(target.output, lambda f: messages.extend(_write(result, target, f)))
+        messages.append(f"wrote {len(result.frame):,} row{'s' * (len(result.frame) != 1)} to {target.output} "
+                        f"({target.fmt.value})")
+        return messages
+    terminal = console is not None or sys.stdout.isatty()
+    if target.fmt is OutputFormat.table and terminal and result.chart is None:
+        messages += render_table(result, console or make_console(), bars=target.bars, wide=target.wide)
+    else:
+        messages += _write(result, target, sys.stdout)
+    sys.stdout.flush()
+    return messages

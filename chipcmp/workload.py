@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from chipcmp.core import Filters, check_positive, check_precision, select
 from chipcmp.errors import UsageError
 from chipcmp.result import Col, Result
+from chipcmp.text import shorten
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,15 +28,25 @@ _COUNT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s
 BYTES = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5}
 
 
+# What a model or a training run can sensibly have: outside is a typo (a forgotten suffix, an extra zero).
+COUNT_RANGE = {"--params": (1e6, 1e15), "--active-params": (1e6, 1e15), "--tokens": (1e6, 1e16)}
+
+
 def parse_count(text: str, option: str) -> float:
-    """'70B' -> 7e10. K, M, B (or G), T suffixes; a typo like '70Q' or a non-positive size is an error."""
+    """'70B' -> 7e10. K, M, B (or G), T suffixes; a typo like '70Q', a bare '70' or an absurd size is an error."""
     m = _COUNT.match(text)
     if not m or m[3].upper() not in _SUFFIX:
-        raise UsageError(f"{option} {text!r}: write a positive number with an optional K, M, B or T suffix, "
+        raise UsageError(f"{option} {shorten(text)!r}: write a positive number with a K, M, B or T suffix, "
                          "e.g. 70B or 2T")
     value = float(f"{m[1]}e{m[2] or 0}") * _SUFFIX[m[3].upper()]  # 1e400 overflows to inf: rejected below
-    if not value > 0 or math.isinf(value):
-        raise UsageError(f"{option} {text!r} must be greater than zero")
+    lo, hi = COUNT_RANGE.get(option, (1.0, 1e18))
+    if not m[3] and not m[2] and value < lo:
+        raise UsageError(f"{option} {text}: a bare number counts single {option.strip('-').split('-')[-1]}; "
+                         f"did you mean {text}B (billions)? Write the suffix: K, M, B or T")
+    if math.isinf(value) or value > hi:
+        raise UsageError(f"{option} {shorten(text)!r} is too large: at most {human_count(hi)}")
+    if not value >= lo:
+        raise UsageError(f"{option} {shorten(text)!r} is too small: at least {human_count(lo)}")
     return value
 
 
@@ -75,6 +86,12 @@ class TrainPlan:
         check_positive(self.kwh_usd, "--kwh-price")
         check_positive(self.rent_usd_hour, "--rent")
         check_positive(self.days, "--days")
+        if self.days is not None and not 1 / 24 <= self.days <= 36_500:
+            raise UsageError(f"--days {self.days:g} is out of range: from one hour (0.042) to 100 years (36500)")
+        if self.kwh_usd is not None and self.kwh_usd > 10:
+            raise UsageError(f"--kwh-price {self.kwh_usd:g} USD per kWh is out of range: at most 10")
+        if self.rent_usd_hour is not None and self.rent_usd_hour > 10_000:
+            raise UsageError(f"--rent {self.rent_usd_hour:g} USD per chip-hour is out of range: at most 10000")
         if self.chips is not None and self.chips < 1:
             raise UsageError(f"--chips {self.chips} must be at least 1")
         if self.chips is not None and self.days is not None:
@@ -143,7 +160,7 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
         notes.append(f"{int(no_tdp.sum())} chips have unknown energy and electricity cost for lack of tdp_w")
     title = f"Training a {human_count(plan.params)}-parameter model on {human_count(plan.tokens)} tokens"
     return Result(out, cols, title=title,
-                  notes=notes, footer=footer, meta={"assumptions": assumptions, "dataset_version": ds.version})
+                  messages=notes, notes=footer, assumptions=assumptions)
 
 
 @dataclass(frozen=True)
@@ -182,7 +199,13 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> R
             raise UsageError(f"{name} {v} must be at least 1")
     check_positive(plan.weight_bytes, "--bytes-per-param")
     check_positive(plan.kv_bytes, "--kv-bytes")
-    check_positive(plan.kv_gb, "--kv-gb")
+    check_positive(plan.kv_gb, "--kv-gb", upper=1e7)
+    check_positive(plan.weight_bytes, "--bytes-per-param", upper=8)
+    check_positive(plan.kv_bytes, "--kv-bytes", upper=8)
+    for name, v, top in (("--batch", plan.batch, 1_000_000), ("--context", plan.context, 100_000_000),
+                         ("--layers", plan.layers, 100_000), ("--kv-hidden", plan.kv_hidden, 10_000_000)):
+        if v is not None and v > top:
+            raise UsageError(f"{name} {v} is out of range: at most {top:,}")
     df = select(ds, chips, filters)
     weights_gb = plan.params * plan.weight_bytes / 1e9
     kv_gb = kv_cache_gb(plan)
@@ -220,8 +243,8 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> R
         "point it is memory-bound.",
     ]
     notes = _unknown_note(out.assign(**{p.column: df[p.column]}), "decode_tokens_s", ["memory_gb", "memory_bw_tbs"])
-    return Result(out, cols, title=f"Serving a {human_count(plan.params)}-parameter model", notes=notes, footer=footer,
-                  meta={"assumptions": assumptions, "dataset_version": ds.version})
+    return Result(out, cols, title=f"Serving a {human_count(plan.params)}-parameter model", messages=notes,
+                  notes=footer, assumptions=assumptions)
 
 
 def _bound(intensity: float | pd.Series, ridge: pd.Series) -> pd.Series:
@@ -254,5 +277,5 @@ def roofline(ds: Dataset, intensity: float, precision: str, chips: list[str], fi
             Col.of(p.column), Col.of("memory_bw_tbs"), Col("ridge_point", "Ridge (FLOP/B)", True),
             Col("bound", "Bound")]
     footer = [f"Attainable = min({p.label} dense peak, memory bandwidth × {intensity:g} FLOP/byte) (roofline model)."]
-    return Result(out, cols, title=f"Roofline at {intensity:g} FLOP/byte ({p.label})", notes=notes, footer=footer,
-                  meta={"intensity": intensity, "precision": p.name, "dataset_version": ds.version})
+    return Result(out, cols, title=f"Roofline at {intensity:g} FLOP/byte ({p.label})", messages=notes, notes=footer,
+                  assumptions={"intensity": intensity, "precision": p.name})
