@@ -413,12 +413,12 @@ def rank(  # noqa: PLR0915 -- one pass: values, what was left out and why, order
         why = f" (unknown {', '.join(lacking)})" if lacking and len(inputs) <= 3 else ""
         parts = []
         if int(unknown.sum()) - n_unsup:
-            parts.append(f"{int(unknown.sum()) - n_unsup:,} with unknown {label}{why}")
+            parts.append(f"{int(unknown.sum()) - n_unsup:,} with unknown {metric}{why}")
         if n_unsup:
             parts.append(f"{n_unsup:,} that do not support it ({inputs[0]} n/a)")
         messages.append(f"left out {int(unknown.sum()):,} of {len(df):,} chips: " + "; ".join(parts))
     if unknown.all():
-        raise EmptyResult(f"no chip has a known {label}; " + (messages[0] if messages else "check the filters"))
+        raise EmptyResult(f"no chip has a known {metric}; " + (messages[0] if messages else "check the filters"))
     asc = (not higher) if ascending is None else ascending
     # A stable sort of one float column: ties keep the data's order, and a million rows sort in milliseconds.
     order = values[~unknown].sort_values(ascending=asc, kind="stable")
@@ -439,7 +439,7 @@ def rank(  # noqa: PLR0915 -- one pass: values, what was left out and why, order
     out = mark_unsupported(ds, out, names[3:])
     out.insert(0, "rank", range(1, len(out) + 1))
     direction = "ascending" if asc else "descending"
-    title = f"Chips by {label} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
+    title = f"Chips by {metric} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
     return Result(out, cols, title=title, messages=messages,
                   assumptions={"metric": metric, "order": direction, "unit": unit})
 

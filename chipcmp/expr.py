@@ -65,7 +65,8 @@ def parse(text: str) -> Expression:
     if parser.i != len(tokens):
         raise UnknownMetric(f"--metric {shorten(text)!r}: unexpected {tokens[parser.i][1]!r}")
     compute, unit = node
-    return Expression(text.strip(), tuple(dict.fromkeys(parser.fields)), unit, compute)
+    return Expression(text.strip(), tuple(dict.fromkeys(parser.fields)), "" if unit.startswith("=") else unit,
+                      compute)
 
 
 Node = tuple[Callable[["pd.DataFrame"], "pd.Series | float"], str]
@@ -106,7 +107,7 @@ class _Parser:
         self.i += 1
         if kind == "num":
             number = float(value)
-            return (lambda df, n=number: n), ""
+            return (lambda df, n=number: n), f"={number:g}"
         if kind == "name":
             f = schema.FIELD_BY_NAME.get(value)
             if f is None or not f.numeric:
@@ -154,10 +155,17 @@ def _combine(left: Node, right: Node, op: str) -> Node:
             b = float("nan")
         return a / b
 
+    const_l, const_r = lu.startswith("="), ru.startswith("=")
     if op in "+-":
-        unit = lu or ru
+        unit = ru if const_l else lu
+    elif const_l and const_r:
+        unit = f"={lu[1:]}{op}{ru[1:]}"
+    elif const_r:
+        unit = f"{lu} {'×' if op == '*' else '÷'} {ru[1:]}"
+    elif const_l:
+        unit = f"{lu[1:]} × {ru}" if op == "*" else f"{lu[1:]}/{ru}"
     elif op == "*":
-        unit = "×".join(u for u in (lu, ru) if u)
+        unit = f"{lu}·{ru}"
     else:
-        unit = f"{lu or '1'}/{ru}" if ru else lu
+        unit = f"{lu}/{ru}"
     return compute, unit

@@ -168,8 +168,15 @@ def closeness(query: str, candidate: str) -> float:
         return 0.9 - 0.2 * (1 - len(q) / len(c))
     if q in c:
         return 0.75 - 0.2 * (1 - len(q) / len(c))
+    if len(q) >= 4 and _subsequence(q, c):
+        return 0.3 + 0.7 * len(q) / len(c)  # bf16_per_watt in bf16_tflops_per_watt
     d = _edit_distance(q, c)
     return max(0.0, 1.0 - d / max(len(q), len(c)) - 0.01 * abs(len(q) - len(c)))
+
+
+def _subsequence(q: str, c: str) -> bool:
+    it = iter(c)
+    return all(ch in it for ch in q)
 
 
 def _edit_distance(a: str, b: str) -> int:

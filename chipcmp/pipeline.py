@@ -112,7 +112,7 @@ class Context:
     def format(self) -> OutputFormat:
         from chipcmp.render import format_for
 
-        return format_for(self.output, self.fmt)
+        return format_for(self.output, self.fmt, images=self.command == "plot")
 
     def protect(self) -> tuple[Path, ...]:
         return tuple(p for p in (self.data, *self.add) if p)

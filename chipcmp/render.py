@@ -93,21 +93,30 @@ def _cell_text(result: Result, pos: int, col: Col, v: Any, row_kind: str | None)
 # --- output target -------------------------------------------------------------------------------------------
 
 
-def format_for(output: Path | None, fmt: OutputFormat | None) -> OutputFormat:
-    """The format to write: --format when given, else the -o file's extension, else a table."""
+IMAGES = (".png", ".svg")
+
+
+def format_for(output: Path | None, fmt: OutputFormat | None, images: bool = False) -> OutputFormat:
+    """The format to write: --format when given, else the -o file's extension, else a table. `images`: the
+    command draws charts, so .png and .svg are files it can write too."""
     if fmt is not None:
         return fmt
     if output is None:
         return OutputFormat.table
     suffix = output.suffix.lower()
+    if suffix in IMAGES and images:
+        return OutputFormat.table
+    if suffix in IMAGES:
+        raise UsageError(f"-o {output}: only `chipcmp plot` writes images; use .csv, .json, .md or .txt here")
     if (not suffix and not output.exists()) or (not suffix and output.is_file()):
         return OutputFormat.table
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
     if not suffix:
         return OutputFormat.table  # a device or pipe such as /dev/stdout: what a terminal would get, as text
-    known = ", ".join(EXTENSIONS)
-    raise UsageError(f"-o {output}: chipcmp cannot write {suffix} files; use one of {known} (or --format)")
+    known = ", ".join([*EXTENSIONS, *(IMAGES if images else ())])
+    what = "charts are written as .png or .svg, data" if images else "chipcmp"
+    raise UsageError(f"-o {output}: {what} cannot be written as {suffix}; use one of {known} (or --format)")
 
 
 # --- tables --------------------------------------------------------------------------------------------------
@@ -290,14 +299,14 @@ def _plain_text(result: Result, frame: pd.DataFrame, columns: list[_Column]) -> 
     return buf.getvalue()
 
 
-def render_plain(result: Result, out: IO[str]) -> list[str]:
+def render_plain(result: Result, out: IO[str], bars: bool = True) -> list[str]:
     """The table as plain text for pipes and files: aligned columns, no colour, no box-drawing characters.
 
     Written by hand because rich's layout engine costs more than all of chipcmp's own work on a small table, and
     a pipe has no width to lay out for; terminals get the rich table.
     """
     frame, messages = _limit(result.frame)
-    columns = _layout(result, frame, bars=True)
+    columns = _layout(result, frame, bars=bars)
     widths = [max([len(c.header), *(len(x) for x in c.cells)]) for c in columns]
 
     def line(cells: list[str]) -> str:
@@ -461,7 +470,7 @@ def _write(result: Result, target: Target, f: IO[str]) -> list[str]:
         if result.chart is not None:
             f.write(result.chart)
             return []
-        return render_plain(result, f)
+        return render_plain(result, f, target.bars)
     if target.fmt is OutputFormat.json:
         render_json(result, f, target.command, target.data)
     elif target.fmt is OutputFormat.csv:

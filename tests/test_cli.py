@@ -43,10 +43,11 @@ def test_compare_baseline_and_metric_rows(cli):
     r = cli("compare", "A100", "H100", "--baseline", "h100", "--metrics", "bf16_tflops,tdp_w,vendor")
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert [ln.split("|")[0].strip() for ln in lines[3:]] == ["BF16", "TDP", "Vendor"]
-    bf16 = lines[3]
-    assert "A100 SXM 80GB / H100 SXM" in r.stdout
-    assert "0.32×" in bf16  # 312 / 989.5
+    assert [ln.split("|")[0].strip() for ln in lines[3:6]] == ["BF16", "TDP", "Vendor"]
+    assert [c.strip() for c in lines[1].split("|")] == ["Field", "Unit", "H100 SXM", "A100 SXM 80GB",
+                                                      "A100 SXM 80GB / H100 SXM"]  # the baseline first
+    assert "0.32× ▼" in lines[3]  # 312 / 989.5: less BF16 is worse
+    assert "0.57× ▲" in lines[4]  # 400 / 700 W: less power is better
 
 
 def test_compare_needs_two_chips(cli):
@@ -75,7 +76,7 @@ def test_compare_csv_has_raw_values_and_ratio_columns(cli):
 def test_names_resolve_case_and_punctuation_insensitively(cli, name):
     r = cli("show", name, "--format", "json")
     assert r.exit_code == 0, r.stderr
-    assert json.loads(r.stdout)["meta"]["chip"] == "Ascend 910B"
+    assert json.loads(r.stdout)["assumptions"]["chip"] == "Ascend 910B"
 
 
 def test_unknown_chip_suggests(cli):
@@ -124,8 +125,9 @@ def test_rank_lower_is_better_and_overrides(cli):
 def test_rank_unknown_metric_lists_valid_ones(cli):
     r = cli("rank", "--metric", "bf16_per_watt")
     assert r.exit_code == 2
-    assert "unknown metric 'bf16_per_watt'" in r.stderr
-    assert "bf16_tflops_per_watt" in r.stderr
+    assert r.stderr.startswith("chipcmp: error: unknown metric 'bf16_per_watt'; did you mean:\n"
+                               "  'bf16_tflops_per_watt'\n")
+    assert len(max(r.stderr.splitlines(), key=len)) < 120  # no 1,000-character list of every metric
 
 
 def test_rank_text_column_is_not_a_metric(cli):
@@ -223,9 +225,12 @@ def test_show_lists_units_sources_and_notes(cli):
 
 def test_show_json_contract(cli):
     r = cli("show", "H20", "--format", "json")
+    assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
-    assert set(data) == {"meta", "rows"}
-    assert {"chip", "vendor", "confidence", "sources", "notes", "dataset_version", "data_files"} <= set(data["meta"])
+    assert list(data) == ["chipcmp", "command", "title", "data", "assumptions", "columns", "rows", "notes"]
+    assert data["command"] == "show"
+    assert {"chip", "vendor", "confidence", "sources", "notes", "price_source"} == set(data["assumptions"])
+    assert data["data"]["version"].startswith("chipcmp ")
     assert {"field", "label", "value", "unit", "kind"} <= set(data["rows"][0])
     values = {row["field"]: row["value"] for row in data["rows"]}
     assert values["bf16_tflops"] == 148
@@ -243,8 +248,13 @@ def test_export_contract(cli):
     r = cli("export")
     assert r.exit_code == 0
     reader = csv.DictReader(io.StringIO(r.stdout))
-    expected = [c.name for c in schema.COLUMNS] + [m.name for m in schema.METRICS] + ["dataset_version"]
-    assert reader.fieldnames == expected
+    # the contract, written out: a column renamed or dropped in the schema must fail here
+    assert reader.fieldnames[:8] == ["name", "vendor", "vendor_country", "kind", "form_factor", "release_year",
+                                     "process_node", "compute_dies"]
+    for column in ("bf16_tflops", "fp8_tflops", "memory_bw_tbs", "tdp_w", "price_usd", "sources",
+                   "bf16_tflops_per_watt", "bf16_tflops_per_kusd", "tpp", "pd", "dataset_version"):
+        assert column in reader.fieldnames
+    assert reader.fieldnames[-1] == "dataset_version"
     rows = list(reader)
     assert len(rows) >= 70
     assert all(row["sources"].strip() for row in rows)
@@ -255,8 +265,11 @@ def test_export_json_and_markdown(cli):
     j = cli("export", "--format", "json", "--vendor", "google")
     data = json.loads(j.stdout)
     assert all(row["vendor"] == "Google" for row in data["rows"])
-    assert data["meta"]["dataset_version"]
-    assert any(row["tpp"] is None for row in data["rows"]) or all("tpp" in row for row in data["rows"])
+    assert data["data"]["version"].startswith("chipcmp ")
+    v5p = next(row for row in data["rows"] if row["name"] == "TPU v5p")
+    assert v5p["tpp"] == pytest.approx(459 * 16)  # BF16 459 TFLOPS x 16 bits (Google's TPU v5p docs)
+    assert v5p["die_area_mm2"] is None  # unknown is null, never NaN or 0
+    assert isinstance(v5p["release_year"], int)  # years are integers, not 2023.0
     m = cli("export", "--format", "markdown", "--vendor", "google")
     assert m.stdout.splitlines()[2].startswith("| Name |")
     assert "| TPU v5p |" in m.stdout
@@ -300,7 +313,10 @@ def test_version(cli):
 def test_completion_of_chip_and_metric_names():
     from chipcmp.cli import _complete_chip, _complete_field, _complete_metric
 
-    assert "H100 SXM" in _complete_chip("h10")
+    assert "'H100 SXM'" in _complete_chip("h10")  # quoted: Enter after <Tab> must not split the name
+    assert "H100 SXM" in _complete_chip("'h10")  # the user opened the quote: the shell closes it
+    assert "H20" in _complete_chip("h20")
+    assert "910B" in _complete_chip("910")  # aliases, folded like the resolver folds them
     assert "bf16_tflops_per_watt" in _complete_metric("bf16_tflops_p")
     assert "bf16_tflops,tdp_w" in _complete_field("bf16_tflops,tdp")
 

@@ -71,10 +71,9 @@ def test_unknown_die_area_gives_unknown_not_a_guess(cli):
 def test_what_if_classification(cli, args, c2022, c2023):
     row = table(cli, *args)["what-if"]
     assert row["class_2023-10"] == c2023
-    if "--interconnect" in args:
-        assert row["class_2022-10"] == c2022
-    else:
-        assert row["class_2022-10"] in (c2022, "unknown (no interconnect)")
+    # Without --interconnect the 2022 rule is still decided: TPP < 4,800 fails the AND whatever the I/O is
+    # (three-valued logic: false AND unknown is false).
+    assert row["class_2022-10"] == c2022
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -82,7 +81,10 @@ def test_what_if_classification(cli, args, c2022, c2023):
     (["--tflops", "300", "--tpp", "4800"], "exactly one of"),
     (["--tflops", "300", "--precision", "fp12"], "not one of"),
     (["H100", "--tflops", "300"], "not both"),
-    (["H100", "--rule", "2024-12"], "not a rule version"),
+    (["H100", "--rule", "2024-12"], "'2024-12' is not one of '2022-10', '2023-10', '2026-01'"),
+    (["--tpp", "3000", "--vendor", "nosuch"], "--vendor cannot apply here"),
+    (["--tpp", "3000", "--data", "/nonexistent.csv"], "--data cannot apply here"),
+    (["--near", "150%"], "--near '150%'"),
 ])
 def test_bad_what_if_input(cli, args, message):
     r = cli("controls", *args)
@@ -94,7 +96,7 @@ def test_every_output_carries_the_disclaimer(cli):
     table_out = cli("controls", "H20")
     assert "not legal advice" in table_out.stdout
     j = json.loads(cli("controls", "H20", "--format", "json").stdout)
-    assert "not legal advice" in j["meta"]["disclaimer"]
+    assert "not legal advice" in j["assumptions"]["disclaimer"]
     c = cli("controls", "H20", "--format", "csv")
     assert "not legal advice" in c.stderr
     m = cli("controls", "H20", "--format", "markdown")

@@ -129,8 +129,13 @@ def test_image_without_matplotlib_says_how_to_get_it(cli, tmp_path, monkeypatch)
     assert not out.exists()
 
 
-def test_rank_and_compare_tables_show_inline_bars(cli):
+def test_rank_tables_show_inline_bars_in_their_own_column(cli):
     r = cli("rank", "--metric", "tpp", "--top", "3")
     assert "█" in r.stdout
+    first = r.stdout.splitlines()[3]
+    assert first.split("|")[4].strip().startswith("██████████")  # the best chip's bar is full, beside its number
     c = cli("compare", "H100", "H20", "--metrics", "bf16_tflops")
-    assert "█" in c.stdout
+    assert "█" not in c.stdout  # compare marks better and worse instead (▲ ▼)
+    assert "▼" in c.stdout
+    n = cli("rank", "--metric", "tpp", "--top", "3", "--no-bars")
+    assert "█" not in n.stdout
