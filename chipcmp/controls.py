@@ -136,12 +136,13 @@ def controls(  # noqa: PLR0912 -- classes, headroom, nearness and flags, each op
         classes[rule.id] = classify(df, rule, classes)
     shown_rules = [RULE_BY_ID[r] for r in rule_ids] if rule_ids else list(RULES)
     out = df[["name", "vendor", "tpp", "pd", "interconnect_gbs", "memory_bw_tbs"]].copy()
-    cols = [Col.of("name"), Col.of("vendor"), Col.of("tpp"), Col.of("pd"), Col.of("interconnect_gbs"),
+    cols = [Col.of("name"), Col.of("vendor"), Col.of("tpp", keep=True), Col.of("pd", keep=True),
+            Col.of("interconnect_gbs"),
             Col.of("memory_bw_tbs")]
     for rule in shown_rules:
         key = f"class_{rule.id}"
         out[key] = classes[rule.id]
-        cols.append(Col(key, f"{rule.id} class"))
+        cols.append(Col(key, f"{rule.id} class", keep=True))
     if rule_ids:
         for rule in shown_rules:
             for t in rule.thresholds:

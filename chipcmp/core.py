@@ -335,8 +335,7 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
     groups: list[tuple[str, ...]] = []
     for lbl in order[1:]:
         cols += [Col(key[lbl], name_of[lbl], numeric=True, kind="row", name=name_of[lbl]),
-                 Col(ratio[lbl], f"{name_of[lbl]} / {base}", numeric=True, kind="ratio",
-                     name=f"{name_of[lbl]} / {base}")]
+                 Col(ratio[lbl], "ratio", numeric=True, kind="ratio", name=f"{name_of[lbl]} / {base}")]
         groups.append((key[lbl], ratio[lbl]))
     messages = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
                 if fold(q) != fold(ds.frame.at[lbl, "name"])]
@@ -348,13 +347,13 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
                      if n in schema.COLUMN_BY_NAME and not _missing(df.at[lbl, n]) and ds.origin(lbl, n)]
         sources.append("; ".join(f"{name_of[lbl]}<-{src}" for lbl, src in from_user))
         marks |= {(i, key[lbl]) for lbl, _ in from_user}
-    notes = [f"Ratios are to {base}: {BETTER} better, {WORSE} worse, by each row's own direction "
-             "(`chipcmp metrics` says which); — unknown, n/a not supported."]
+    notes = [f"ratio: each chip's figure / {base}'s; {BETTER} better, {WORSE} worse by the row's own direction "
+             "(`chipcmp metrics`); — unknown, n/a not supported."]
     if any(sources):
         frame["overridden"] = sources
         files = sorted({ds.overridden[k] for k in ds.overridden})
         notes.append(f"* value from {', '.join(files)}, not the bundled data")
-    return Result(frame, cols, title=f"{' vs '.join(chips)}", messages=messages,
+    return Result(frame, cols, title=f"{' vs '.join(chips)} (ratios to {base})", messages=messages,
                   row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names], marks=marks, notes=notes,
                   assumptions={"baseline": base, "chips": chips}, better=better, groups=groups)
 

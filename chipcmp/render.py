@@ -6,8 +6,10 @@ terminal or a Markdown file (`chipcmp.text`), and CSV cells a spreadsheet would 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -33,6 +35,8 @@ BAR_WIDTH = 10
 ENVELOPE_VERSION = 1  # JSON: bump when a key of the envelope changes meaning or goes away
 BETTER, WORSE = "▲", "▼"
 MIN_TEXT = 8  # a text column is never cut below this many characters (it would say nothing)
+# A cell that shows a figure: digits with separators, a unit sign, a marker. Such a cell is never cut.
+_NUMBER_CELL = re.compile(r"^[-+]?[0-9][0-9,.]*(?:e[-+]?[0-9]+)?(?:×|%)?(?: \([-+0-9.%]+\))?(?: \*)?[▲▼]?$|^[—n/a]+$")
 
 
 # --- values --------------------------------------------------------------------------------------------------
@@ -86,7 +90,7 @@ def _cell_text(result: Result, pos: int, col: Col, v: Any, row_kind: str | None)
         text += " *"
     verdict = result.better.get((pos, col.key))
     if verdict is not None:
-        text += f" {BETTER if verdict else WORSE}"
+        text += BETTER if verdict else WORSE
     return text
 
 
@@ -150,6 +154,7 @@ class _Column:
     keep: bool = False
     is_bar: bool = False
     better: list[bool | None] | None = None
+    first: bool = False  # the row's name: cut last, and never below 20 characters
 
     @property
     def natural(self) -> int:
@@ -158,11 +163,16 @@ class _Column:
 
     @property
     def minimum(self) -> int:
-        """Numbers are never cut; text may shrink to MIN_TEXT with an ellipsis."""
-        if self.right or self.is_bar:
+        """The narrowest this column may get: numbers whole, words whole (text wraps between them; only a word
+        longer than 16 characters is cut with '…'), header words up to 12 characters whole, and the first
+        column (the row's name) at least 20 characters when it has them."""
+        if self.is_bar:
             return self.natural
-        words = max((len(w) for w in self.header.split()), default=0)
-        return min(self.natural, max(MIN_TEXT, min(words, 14)))
+        numbers = max((len(c) for c in self.cells if _NUMBER_CELL.match(c)), default=0)
+        words = max((len(w) for c in self.cells if not _NUMBER_CELL.match(c) for w in c.split()), default=0)
+        header = min(12, max((len(w) for w in self.header.split()), default=0))
+        floor = 20 if self.first else MIN_TEXT
+        return max(numbers, header, min(self.natural, max(floor, min(words, 16))))
 
 
 def _layout(result: Result, frame: pd.DataFrame, bars: bool) -> list[_Column]:
@@ -175,7 +185,7 @@ def _layout(result: Result, frame: pd.DataFrame, bars: bool) -> list[_Column]:
         cells = [_cell_text(result, pos, col, v, k) for pos, (v, k) in enumerate(zip(values, kinds, strict=True))]
         better = [result.better.get((pos, col.key)) for pos in range(len(rows))]
         out.append(_Column(col.key, clean(col.header), cells, col.numeric, col.keep,
-                           better=better if any(b is not None for b in better) else None))
+                           better=better if any(b is not None for b in better) else None, first=i == 0))
         if col.bar and bars:
             nums = [v for v in values if isinstance(v, (int, float)) and not is_missing(v)]
             top = max((abs(v) for v in nums), default=0.0)
@@ -183,10 +193,31 @@ def _layout(result: Result, frame: pd.DataFrame, bars: bool) -> list[_Column]:
     return out
 
 
+def _table(title: Any = None) -> Any:
+    """The one table style: a heavy rule under the header, no edges, one space between columns."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", expand=False, show_edge=False,
+                 pad_edge=False, padding=(0, 1), collapse_padding=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _overhead(n: int) -> int:
+    """What `n` columns cost beyond their contents (padding, dividers), measured on rich itself."""
+    from rich.console import Console
+
+    table = _table()
+    for _ in range(n):
+        table.add_column(no_wrap=True, min_width=1, max_width=1)
+    table.add_row(*(["x"] * n))
+    console = Console(width=10_000, file=None, force_terminal=False)
+    return console.measure(table).maximum - n
+
+
 def _width(columns: Sequence[_Column], widths: dict[str, int] | None = None) -> int:
-    """Characters a rich SIMPLE_HEAVY table takes: each column plus one space of padding either side, and one
-    for each border and divider (blank in this box style, but counted)."""
-    return sum((widths or {}).get(c.key, c.natural) + 3 for c in columns) + 1
+    """Characters the table takes on screen."""
+    return sum((widths or {}).get(c.key, c.natural) for c in columns) + _overhead(len(columns))
 
 
 def fit(columns: list[_Column], width: int, groups: Sequence[tuple[str, ...]] = ()) -> tuple[list[list[_Column]],
@@ -202,7 +233,7 @@ def fit(columns: list[_Column], width: int, groups: Sequence[tuple[str, ...]] = 
         hidden.append("bars")
     widths = {c.key: c.natural for c in columns}
     excess = _width(columns) - width
-    for c in sorted((c for c in columns if not c.right), key=lambda c: -c.natural):
+    for c in sorted(columns, key=lambda c: -(c.natural - c.minimum)):
         if excess <= 0:
             break
         cut = min(excess, widths[c.key] - c.minimum)
@@ -232,6 +263,10 @@ def fit(columns: list[_Column], width: int, groups: Sequence[tuple[str, ...]] = 
         if not c.keep and c is not columns[0]:
             kept.remove(c)
             hidden.append(c.key)
+    first = columns[0]
+    over = _width(kept, widths) - width
+    if over > 0 and not first.right:  # last resort: the name column gives up to 8 more characters
+        widths[first.key] -= min(over, max(0, widths[first.key] - 12))
     return [kept], widths, hidden
 
 
@@ -242,8 +277,6 @@ def _wrap_header(text: str, width: int) -> str:
 def render_table(result: Result, console: Console, *, bars: bool = True, wide: bool = False) -> list[str]:
     """Print a rich table that fits the console: numbers whole, text cut with '…', columns hidden or paged when
     there is no room (said in the returned messages, for stderr)."""
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
 
     frame, messages = _limit(result.frame)
@@ -260,16 +293,12 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
     headers = {c.key: c.header for c in result.columns}
     for n, page in enumerate(pages):
         title = clean(result.title) + (f" ({n + 1}/{len(pages)})" if len(pages) > 1 else "")
-        table = Table(title=Text(title) if title else None, box=box.SIMPLE_HEAVY, title_justify="left",
-                      expand=False, pad_edge=True)
+        table = _table(Text(title) if title else None)
         for c in page:
             w = widths[c.key]
-            if c.right or c.is_bar:
-                table.add_column(Text(_wrap_header(c.header, w)), justify="right" if c.right else "left",
-                                 no_wrap=True, min_width=w, style="cyan" if c.is_bar else None)
-            else:
-                table.add_column(Text(_wrap_header(c.header, w)), justify="left", no_wrap=True, max_width=w,
-                                 min_width=min(w, c.natural), overflow="ellipsis")
+            table.add_column(Text(_wrap_header(c.header, w)), justify="right" if c.right else "left",
+                             no_wrap=c.is_bar, min_width=w, max_width=w, overflow="ellipsis",
+                             style="cyan" if c.is_bar else None)
         for r in range(len(frame)):
             cells = []
             for c in page:
@@ -277,7 +306,7 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
                 style = "" if verdict is None else ("green" if verdict else "red")
                 cells.append(Text(c.cells[r], style=style))
             table.add_row(*cells)
-        console.print(table)
+        console.print(table, width=max(console.width, _width(page, widths)) if wide else None, crop=not wide)
     for line in result.notes:
         console.print(Text(clean(line)), overflow="fold", crop=False, soft_wrap=True)
     if hidden:

@@ -9,8 +9,8 @@ import pytest
 
 from chipcmp import schema, where
 from chipcmp.core import Filters, apply_filters, with_metrics
-from chipcmp.names import resolve
 from chipcmp.errors import EmptyResult, FilterError, UnknownChip
+from chipcmp.names import resolve
 from chipcmp.render import fmt_number
 
 
@@ -122,8 +122,8 @@ def test_number_format(value, kind, text):
 
 
 def test_name_key_paths_agree():
-    from chipcmp.names import _name_keys_loop, _name_keys_vectorised
     from chipcmp.dataset import load_dataset
+    from chipcmp.names import _name_keys_loop, _name_keys_vectorised
 
     df = load_dataset().frame
     loop = set(zip(_name_keys_loop(df).index, _name_keys_loop(df), strict=True))

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from chipcmp import schema
-from chipcmp.names import fold as normalize
 from chipcmp.core import with_metrics
 from chipcmp.dataset import bundled_path, load_dataset
+from chipcmp.names import fold as normalize
 
 
 @pytest.fixture(scope="module")
