@@ -176,8 +176,8 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
     yield from emit(problem.ne(""), "name", "error", "bad-name", "the name " + problem + "; rename the chip")
     lookalikes = {b: a for a, b in lookalike_pairs(names)}
     yield from emit(names.isin(list(lookalikes)), "name", "warning", "look-alike",
-                    names.map(lambda n: f"reads the same as {lookalikes.get(n, '')!r} but is spelt with other "
-                                        "letters (another script's look-alikes)"))
+                    names.map(lambda n: f"reads like {lookalikes.get(n, '')!r} but is spelt with look-alike "
+                                        "letters of another script"))
     num = pd.DataFrame(index=raw.index)
     yield from _check_numbers(raw, num, emit)
     yield from _check_provenance(raw, num, emit)

@@ -262,8 +262,11 @@ def command(name: str | None = None, *, groups: tuple[str, ...] = ("filters", "o
             options = {k: kwargs.pop(k) for k in shared}
             ctx = Context.from_options(name or fn.__name__, options, defaults)
             result = fn(ctx, **kwargs)
-            if result is not None:
-                ctx.run(result)
+            try:
+                if result is not None:
+                    ctx.run(result)
+            except BrokenPipeError:  # here, before click turns it into a bare exit 1
+                _broken_pipe()
 
         run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in params}

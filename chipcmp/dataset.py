@@ -102,6 +102,9 @@ def read_header(source: Path | bytes, shown: str) -> tuple[list[str], bytes]:
         raise DataError(f"{shown}: the first line is longer than {MAX_HEADER_BYTES:,} bytes; the header should name "
                         "the columns, e.g. name,vendor,bf16_tflops")
     first_bytes = head if line_end < 0 else head[:line_end]
+    if b"\r" in first_bytes.rstrip(b"\r"):
+        raise DataError(f"{shown}: line 1: a bare CR line break (old Mac line endings); save the file with LF or "
+                        "CRLF line endings")
     try:
         first = first_bytes.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as e:
@@ -165,11 +168,11 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
     has_na = _contains(source, NOT_SUPPORTED.encode())
     numeric = [n for n in names if n in dtypes and dtypes[n] == "float64"]
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _open_binary(source) as stream:
             # pandas only *warns* when the first data row has more fields than the header: make it an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             df = pd.read_csv(
-                _open_binary(source), dtype=dtypes, names=names, header=0,  # stripped names, so dtypes apply
+                stream, dtype=dtypes, names=names, header=0,  # stripped names, so dtypes apply
                 encoding="utf-8-sig", keep_default_na=False, index_col=False, skipinitialspace=True,
                 na_values={n: ["", NOT_SUPPORTED] if n in numeric and has_na else [""] for n in names},
             )
@@ -188,8 +191,9 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
         _check_bools(source, shown, names, bools[0])
     unsupported: set = set()
     if has_na and numeric:
-        raw = pd.read_csv(_open_binary(source), dtype=str, names=names, header=0, usecols=numeric,
-                          encoding="utf-8-sig", keep_default_na=False, skipinitialspace=True)
+        with _open_binary(source) as stream:
+            raw = pd.read_csv(stream, dtype=str, names=names, header=0, usecols=numeric, encoding="utf-8-sig",
+                              keep_default_na=False, skipinitialspace=True)
         for col in numeric:
             hit = raw[col].str.strip().str.lower().eq(NOT_SUPPORTED)
             unsupported |= {(label, col) for label in raw.index[hit]}
@@ -252,8 +256,9 @@ def _diagnose_values(source: Path | bytes, shown: str, names: list[str]) -> Data
     import pandas as pd
 
     try:
-        raw = pd.read_csv(_open_binary(source), dtype=str, encoding="utf-8-sig", keep_default_na=False,
-                          index_col=False, names=names, header=0)
+        with _open_binary(source) as stream:
+            raw = pd.read_csv(stream, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False,
+                              names=names, header=0)
     except (ValueError, pd.errors.ParserError) as e:
         return DataError(f"{shown}: cannot be parsed as CSV ({str(e).strip().splitlines()[0]}); "
                          "`chipcmp audit FILE` lists every problem")
@@ -515,8 +520,8 @@ def _identity(path: Path) -> object:
 def _lookalike_warnings(df: pd.DataFrame, shown: str) -> list[str]:
     if len(df) > 20_000:
         return []  # a Python loop per name; `chipcmp audit` checks big files
-    return [f"{shown}: names {a!r} and {b!r} look the same but are spelt with different letters (one uses "
-            "another script's look-alike letters); rename one" for a, b in lookalike_pairs(df["name"])]
+    return [f"{shown}: the name {b!r} reads like {a!r} but is spelt with look-alike letters of another script; "
+            "rename it" for a, b in lookalike_pairs(df["name"])]
 
 
 def _overlay(ds: Dataset, path: Path) -> None:

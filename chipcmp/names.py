@@ -60,7 +60,8 @@ def name_problem(name: str) -> str | None:
 
 
 def lookalike_pairs(names: Iterable[str]) -> list[tuple[str, str]]:
-    """Pairs of different names that read the same (one spelt with letters of another script)."""
+    """Pairs (plain name, look-alike) of different names that read the same, the second spelt with letters of
+    another script."""
     by_skeleton: dict[str, str] = {}
     pairs = []
     for n in names:
@@ -69,7 +70,7 @@ def lookalike_pairs(names: Iterable[str]) -> list[tuple[str, str]]:
         sk = skeleton(n)
         seen = by_skeleton.setdefault(sk, n)
         if seen != n and fold(seen) != fold(n):
-            pairs.append((seen, n))
+            pairs.append((seen, n) if skeleton(n) != fold(n) else (n, seen))
     return pairs
 
 
@@ -155,7 +156,7 @@ def resolve(df: pd.DataFrame, queries: Sequence[str], what: str = "chip") -> lis
     return labels
 
 
-def closeness(query: str, candidate: str) -> float:
+def closeness(query: str, candidate: str) -> float:  # noqa: PLR0911 -- one return per kind of closeness
     """How close two names are, 0 to 1: prefix and containment first, then edit distance on folded keys."""
     q, c = fold(query), fold(candidate)
     if not q or not c:

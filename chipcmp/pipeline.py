@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from chipcmp.result import Result
 
 DATA_OPTIONS = ("data", "add", "price")
+# A console to render tables into instead of stdout (a test forcing terminal mode, a program embedding chipcmp).
+CONSOLE: Console | None = None
 FILTER_OPTIONS = ("vendor", "country", "kind", "since", "where")
 
 
@@ -140,7 +142,7 @@ class Context:
             write_bytes(output, lambda f: image(f, output.suffix.lower()[1:]))
             messages = [*result.messages, f"wrote {output}"]
         else:
-            messages = emit(result, target, self.console)
+            messages = emit(result, target, self.console or CONSOLE)
         sys.stdout.flush()  # data first, then what we have to say about it
         for m in messages:
             say(m)

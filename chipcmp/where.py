@@ -21,6 +21,7 @@ from typing import Any
 from chipcmp import schema
 from chipcmp.errors import FilterError
 from chipcmp.names import suggest
+from chipcmp.text import shorten
 
 _EXPR = re.compile(r"^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>>=|<=|==|!=|=|>|<)\s*(?P<value>.*?)\s*$")
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
@@ -43,9 +44,15 @@ class Condition:
             f"{self.field}{self.op}{self.value}"
 
 
-def parse(expr: str) -> Condition:
+MAX_LENGTH = 300
+
+
+def parse(text: str) -> Condition:
     """Parse one `--where` expression, or raise FilterError saying what is wrong and how to write it."""
-    m = _EXPR.match(expr)
+    expr = shorten(text)  # what messages quote: never a 100 KB argument
+    if len(text) > MAX_LENGTH:
+        raise FilterError(f"--where {expr!r} is {len(text):,} characters; a condition is at most {MAX_LENGTH}")
+    m = _EXPR.match(text)
     if not m:
         raise FilterError(f"cannot parse --where {expr!r}; write FIELD OP VALUE, e.g. --where 'memory_gb>=80' "
                           "(OP is one of >= <= > < == !=)")

@@ -25,7 +25,10 @@ cell = st.one_of(
     st.integers(-10, 10**7).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.sampled_from(["nan", "inf", "-inf", "NaN", "1e999", "0", "-0", "1,5", "=1+1", "@x", "+1", "\t", "H100",
-                     "gpu", "asic", "official", "éè", "\u202e", "a\nb", 'q"uote', " 3 ", "0x10", "1_000"]),
+                     "gpu", "asic", "official", "éè", "\u202e", "a\nb", 'q"uote', " 3 ", "0x10", "1_000",
+                     # terminal control and markup: data is text, never escape sequences or rich markup
+                     "\x1b[2J", "\x1b]0;title\x07", "\x1b]8;;http://e\x1b\\x\x1b]8;;\x1b\\", "[link=http://x]y[/link]",
+                     "Closer [/]", "[bold red]x", "\u200b", "n/a", "N/A", "True", "٣"]),
     st.text(max_size=12),
 )
 columns = st.lists(st.sampled_from([*schema.COLUMN_BY_NAME, "junk", "Name", " name", "name "]), min_size=1,
@@ -128,3 +131,69 @@ def test_audit_accepts_every_file_that_loads(content: bytes) -> None:
             assert audited.stdout.startswith("line,chip,column,severity,code,message"), audited.stderr
             if audited.exit_code == 1:
                 assert len(audited.stdout.splitlines()) > 1  # every rejection is explained by a finding
+        if audited.exit_code == 0:  # and the reverse: a file the audit passes, the loader reads
+            assert loaded.exit_code == 0, loaded.stderr
+
+
+@SETTINGS
+@given(content=csv_files(), command=st.sampled_from([["list"], ["show", "x"], ["rank", "--metric", "bf16_tflops"],
+                                                     ["controls"], ["train", "--params", "7B", "--tokens", "1T"]]))
+def test_data_text_never_reaches_a_terminal_as_control(content: bytes, command: list[str]) -> None:
+    """Whatever a file holds, a terminal gets no escape sequence from it and no markup is interpreted."""
+    import io
+
+    from rich.console import Console
+
+    from chipcmp import pipeline
+
+    with tempfile.TemporaryDirectory() as d:
+        data = Path(d) / "in.csv"
+        data.write_bytes(content)
+        buf = io.StringIO()
+        console = Console(file=buf, width=100, force_terminal=True, color_system=None, markup=False)
+        pipeline.CONSOLE = console
+        try:
+            result = runner.invoke(app, [*command, "--data", str(data)])
+        finally:
+            pipeline.CONSOLE = None
+        out = buf.getvalue() + result.stdout + result.stderr
+        assert "\x1b" not in out, repr(out)
+        assert "\x07" not in out and "\u202e" not in out
+
+
+@SETTINGS
+@given(kind=st.sampled_from(["file", "link-to-new", "link-to-file", "link-to-input", "devnull", "input"]),
+       command=st.sampled_from([["export"], ["list"], ["rank", "--metric", "tpp"]]))
+def test_output_paths_that_are_links_or_devices(kind: str, command: list[str]) -> None:
+    """A link is written through (the link stays a link), a device is written directly, an input never."""
+    from chipcmp.fileio import bundled_path
+
+    with tempfile.TemporaryDirectory() as d:
+        work = Path(d)
+        data = work / "in.csv"
+        data.write_bytes(bundled_path().read_bytes())
+        before = data.read_bytes()
+        target = work / "target.csv"
+        out = work / "out.csv"
+        if kind == "link-to-new":
+            out.symlink_to(target)
+        elif kind == "link-to-file":
+            target.write_text("old\n")
+            out.symlink_to(target)
+        elif kind == "link-to-input":
+            out.symlink_to(data)
+        elif kind == "devnull":
+            out = Path(os.devnull)
+        elif kind == "input":
+            out = data
+        result = runner.invoke(app, [*command, "--data", str(data), "-o", str(out), "--format", "csv"])
+        assert data.read_bytes() == before  # the input is never changed
+        if kind in ("link-to-input", "input"):
+            assert result.exit_code == 1 and "refusing to overwrite the input file" in result.stderr
+            return
+        assert result.exit_code == 0, result.stderr
+        if kind.startswith("link"):
+            assert out.is_symlink() and target.read_text().startswith(("name,", "rank,"))
+        if kind == "file":
+            assert out.read_text().startswith(("name,", "rank,"))
+        assert not list(work.glob(".*.tmp"))
