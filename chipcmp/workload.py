@@ -136,7 +136,7 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     if plan.chips is not None:
         cols.append(Col("days", f"Days on {plan.chips:,} chips", True))
     elif plan.days is not None:
-        cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="int"))
+        cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="count"))
     cols.append(Col("energy_mwh", "Energy (MWh)", True))
     if plan.kwh_usd:
         cols.append(Col("electricity_usd", "Electricity (USD)", True))
@@ -230,7 +230,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> R
     for k in ("batch", "precision", "weights_gb", "kv_cache_gb"):
         out[k] = assumptions[k]
     cols = [Col.of("name"), Col.of("vendor"), Col.of("memory_gb"), Col("chips_to_hold", "Chips to hold", True,
-            kind="int"), Col("decode_tokens_s", "Decode tok/s (1 seq)", True),
+            kind="count"), Col("decode_tokens_s", "Decode tok/s (1 seq)", True),
             Col("prefill_tokens_s", "Prefill tok/s", True), Col("ridge_point", "Ridge (FLOP/B)", True),
             Col("decode_bound", f"Decode at batch {plan.batch}")]
     footer = [
