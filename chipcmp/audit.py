@@ -85,6 +85,9 @@ def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
     raw, lines, findings = _read_text(source, shown)
     findings += _scan_findings(source, len(header))
     findings += list(_check(raw, lines))
+    folder = path.parent if isinstance(source, Path) else None
+    if folder is not None and (folder / "sources.csv").is_file():
+        findings += list(_check_figures(raw, lines, folder))
     findings.sort(key=lambda f: (f.line, f.severity != "error", f.column))
     frame = pd.DataFrame([f.__dict__ for f in findings],
                          columns=["line", "chip", "column", "severity", "code", "message"])
@@ -220,7 +223,7 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
         yield from emit(package & v.gt(limit) & v.le(schema.COLUMN_BY_NAME[column].hi or np.inf), column, "error",
                         "units", v.map(lambda x, limit=limit, unit=unit: f"{_n(x)} is more than any package has "
                                        f"(at most {_n(limit)} {unit})"))
-    for whole in ("release_year", "price_year", "compute_dies"):
+    for whole in ("release_year", "compute_dies"):
         v = num[whole]
         yield from emit(v.notna() & v.ne(v.round()), whole, "error", "not-whole", "must be a whole number")
 
@@ -228,7 +231,7 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
 def _check_provenance(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator[Finding]:
     """Enumerations, sources, confidence, and what a price must carry."""
     for column, allowed in (("kind", schema.KINDS), ("confidence", schema.CONFIDENCES),
-                            ("price_kind", schema.PRICE_KINDS)):
+                            ("price_kind", schema.PRICE_KINDS), ("status", schema.STATUSES)):
         v = raw[column]
         yield from emit(v.ne("") & ~v.str.lower().isin(allowed), column, "error", "bad-value",
                         "'" + v + f"' is not one of {', '.join(allowed)}")
@@ -238,12 +241,10 @@ def _check_provenance(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Itera
     # provenance
     yield from emit(raw["sources"].eq(""), "sources", "error", "no-source", "every row needs at least one source")
     yield from emit(raw["vendor"].eq(""), "vendor", "error", "no-vendor", "every row needs a vendor")
-    yield from emit(raw["confidence"].eq(""), "confidence", "error", "no-confidence",
-                    "say official, secondary or estimate")
     yield from emit(raw["confidence"].str.lower().eq("estimate") & raw["notes"].eq(""), "notes", "error",
                     "estimate-unexplained", "an estimate must give its derivation in notes")
     priced = num["price_usd"].notna()
-    for column in ("price_kind", "price_year", "price_source"):
+    for column in ("price_kind", "price_date", "price_source"):
         yield from emit(priced & raw[column].eq(""), column, "error", "price-unsourced",
                         f"a price needs its {column.removeprefix('price_')}")
 
@@ -264,3 +265,83 @@ def _check_duplicates(raw: pd.DataFrame, line: Any, emit: Emit) -> Iterator[Find
             dup_msg.iloc[i] = f"name or alias '{key}' names more than one row: {where}; keep one row per chip"
     dup_rows = dup_msg.ne("")
     yield from emit(dup_rows, "aliases", "error", "duplicate-name", dup_msg)
+
+
+# --- per-figure provenance (sources.csv beside the chips file) ---------------------------------------------
+
+_DIRECTION = re.compile(r"bidirection|both directions|two directions|per direction|each direction|one direction|"
+                        r"one way|x ?2\b|×\s?2|doubled|pcie|direction not stated|aggregate|total", re.I)
+_SUPPORTED = r"(?<!not )(?<!no )(?<!n't )\b(?:supports?|adds?|with|native)\s+(?:native\s+)?{label}\b"
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return a.strip().lower() == b.strip().lower()
+    return abs(x - y) <= 0.005 * max(abs(x), abs(y), 1e-9)
+
+
+def _check_figures(raw: pd.DataFrame, lines: list[int], folder: Path) -> Iterator[Finding]:
+    """Every figure has a provenance row giving its value; no figure rests on deny-listed sources alone; every
+    interconnect figure says how its direction was settled; no 'n/a' where the chip's notes say it is supported.
+    And sources.csv itself is well formed."""
+    from chipcmp import provenance
+
+    with (folder / "sources.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    deny_file = folder / "denylist.csv"
+    deny = [(r["match"], r["reason"]) for r in csv.DictReader(deny_file.open(encoding="utf-8"))] \
+        if deny_file.is_file() else provenance.denylist()
+    by: dict[tuple[str, str], list[dict[str, str]]] = {}
+    names = set(raw["name"])
+    for i, r in enumerate(rows, start=2):
+        if r.get("table") == "chips":
+            by.setdefault((r.get("name", ""), r.get("field", "")), []).append(r)
+            if r.get("name") not in names:
+                yield Finding(0, r.get("name", ""), "sources.csv", "error", "unknown-chip",
+                              f"sources.csv line {i} names a chip that is not in the file")
+        if r.get("role") not in schema.SOURCE_ROLES:
+            yield Finding(0, r.get("name", ""), "sources.csv", "error", "bad-role",
+                          f"sources.csv line {i}: role {r.get('role')!r} is not one of {', '.join(schema.SOURCE_ROLES)}")
+        if r.get("source_kind") not in schema.SOURCE_KINDS:
+            yield Finding(0, r.get("name", ""), "sources.csv", "error", "bad-kind",
+                          f"sources.csv line {i}: source_kind {r.get('source_kind')!r} is not one of "
+                          f"{', '.join(schema.SOURCE_KINDS)}")
+        if r.get("role") == "chosen" and provenance.denied(r.get("source_url", ""), deny):
+            yield Finding(0, r.get("name", ""), "sources.csv", "error", "denied-chosen",
+                          f"sources.csv line {i}: a deny-listed source ({provenance.denied(r['source_url'], deny)}) "
+                          "is marked chosen; mark it rejected")
+    for pos, (_, row) in enumerate(raw.iterrows()):
+        name, line = row["name"], lines[pos]
+        for col in schema.NUMERIC_COLUMNS:
+            c = schema.COLUMN_BY_NAME[col]
+            value = row[col]
+            if not value or c.derived_from:
+                continue
+            figure = by.get((name, col), [])
+            chosen = [r for r in figure if r.get("role") == "chosen" and _same(r.get("value", ""), value)]
+            if not figure:
+                yield Finding(line, name, col, "error", "no-provenance",
+                              f"{value} has no row in sources.csv; add the source that gives it")
+                continue
+            if not chosen:
+                given = ", ".join(sorted({r.get("value", "") for r in figure}))
+                yield Finding(line, name, col, "error", "not-in-sources",
+                              f"{value} differs from every source in sources.csv ({given}); use one of them and "
+                              "say why in the notes")
+                continue
+            if all(provenance.denied(r.get("source_url", ""), deny) for r in chosen):
+                yield Finding(line, name, col, "error", "denied-source", "rests only on deny-listed sources")
+            if col == "interconnect_gbs" and value.lower() != "n/a":
+                said = " ".join(r.get("note", "") + " " + r.get("locator", "") for r in chosen) + " " + row["notes"]
+                if not _DIRECTION.search(said):
+                    yield Finding(line, name, col, "error", "interconnect-direction",
+                                  "neither its source rows nor the notes say whether it is bidirectional; convert "
+                                  "to both directions summed and say so")
+            if value.lower() == "n/a":
+                p = next((p for p in schema.PRECISIONS if p.column == col), None)
+                label = p.label.split()[0] if p else ""
+                if label and re.search(_SUPPORTED.format(label=re.escape(label)), row["notes"], re.I):
+                    yield Finding(line, name, col, "error", "na-but-supported",
+                                  f"n/a (not supported) but the notes say the chip supports {label}")

@@ -458,21 +458,27 @@ def _sha256(source: Path | bytes) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_file(path: str, shown: str, stamp: tuple[int, int]) -> tuple[pd.DataFrame, Source, tuple[str, ...],
-                                                                        frozenset]:
-    """One regular file, parsed once per process while its size and mtime stay the same."""
+def _load_file(path: str, shown: str, stamp: tuple[int, int], price_kind: str) -> tuple[
+        pd.DataFrame, Source, tuple[str, ...], frozenset]:
+    """One regular file, parsed once per process while its size and mtime stay the same. The bundled chips get
+    their derived columns (prices, confidence, measurements) from the files beside them."""
     p = Path(path)
     df, notes, unsupported = read_table(p, shown, p)
+    if shown == "bundled":
+        from chipcmp.provenance import enrich
+
+        df = enrich(df, price_kind)
     return df, Source(shown, p, len(df), _sha256(p)), tuple(notes), frozenset(unsupported)
 
 
-def _load(path: Path, shown: str) -> tuple[pd.DataFrame, Source, tuple[str, ...], frozenset]:
+def _load(path: Path, shown: str, price_kind: str = "any") -> tuple[pd.DataFrame, Source, tuple[str, ...],
+                                                                     frozenset]:
     source = open_source(path, shown)
     if isinstance(source, bytes):  # a pipe or a device: read once, never cached
         df, notes, unsupported = read_table(path, shown, source)
         return df, Source(shown, path, len(df), _sha256(source)), tuple(notes), frozenset(unsupported)
     st = path.stat()
-    return _load_file(str(path), shown, (st.st_mtime_ns, st.st_size))
+    return _load_file(str(path), shown, (st.st_mtime_ns, st.st_size), price_kind)
 
 
 def _private(df: pd.DataFrame) -> pd.DataFrame:
@@ -484,7 +490,7 @@ def _private(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str | os.PathLike[str]] = (),
-                 prices: Sequence[str] = ()) -> Dataset:
+                 prices: Sequence[str] = (), price_kind: str = "any") -> Dataset:
     """Load the chips. `data` (or $CHIPCMP_DATA) replaces the bundled CSV; each `add` file overlays it (a row
     naming a known chip overrides the cells it fills, a new name adds a chip); `prices` ('NAME=USD') override
     prices. Each file is parsed once per process."""
@@ -494,7 +500,7 @@ def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str |
         path, shown = bundled_path(), "bundled"
     else:
         path, shown = Path(data), str(data)
-    df, source, notes, unsupported = _load(path, shown)
+    df, source, notes, unsupported = _load(path, shown, price_kind)
     ds = Dataset(_private(df), [source], list(notes), unsupported=set(unsupported))
     ds.warnings += _lookalike_warnings(ds.frame, shown)
     seen = {_identity(path)}
@@ -586,7 +592,6 @@ def _override_price(ds: Dataset, spec: str) -> None:
     if not lo <= value <= hi:
         raise UsageError(f"--price {spec!r}: {value:g} USD is outside the plausible range {lo:,.0f} to "
                          f"{hi:,.0f} USD for one chip")
-    ds.frame.loc[label, ["price_usd", "price_kind", "price_source"]] = [value, "user", "--price"]
-    ds.frame.loc[label, "price_year"] = float("nan")
+    ds.frame.loc[label, ["price_usd", "price_kind", "price_source", "price_date"]] = [value, "user", "--price", None]
     for col in ("price_usd", "price_kind", "price_source"):
         ds.overridden[(str(label), col)] = "--price"

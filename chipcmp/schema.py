@@ -32,6 +32,9 @@ class Column:
     lo: float | None = None
     hi: float | None = None
     required: bool = False
+    # Filled by the loader from a long-format file of the bundled data (prices.csv, sources.csv, measured.csv)
+    # rather than stored in chips.csv; a user's own file may still set it.
+    derived_from: str = ""
 
     @property
     def numeric(self) -> bool:
@@ -79,7 +82,8 @@ class Precision:
 
 
 PRECISIONS: tuple[Precision, ...] = (
-    Precision("fp64", "tflops", 64, "FP64"),
+    Precision("fp64", "tflops", 64, "FP64 (vector)"),
+    Precision("fp64_matrix", "tflops", 64, "FP64 (matrix)"),
     Precision("fp32", "tflops", 32, "FP32 (vector)"),
     # TF32 is stored and moved as 32-bit words; on every chip in the data its rate is half the 16-bit rate, so
     # TPP comes out the same whichever of 19 or 32 bits one counts.
@@ -100,7 +104,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("vendor_country", "Country", "", "text", "identity", "ISO 3166 alpha-2 code of the vendor's HQ"),
     Column("kind", "Kind", "", "text", "identity", "gpu, asic or wafer (wafer-scale engine)"),
     Column("form_factor", "Form factor", "", "text", "identity", "SXM, PCIe, OAM, NVL, superchip, module, ..."),
-    Column("release_year", "Year", "", "int", "identity", "Year first shipped or announced", lo=1990, hi=2035),
+    Column("status", "Status", "", "text", "identity",
+           "shipping, or announced (its figures are the vendor's preliminary ones)"),
+    Column("release_year", "Year", "", "int", "identity",
+           "Year of first shipment (expected year for an announced part)", lo=1990, hi=2035),
     Column("process_node", "Process", "", "text", "silicon", "Foundry process of the compute dies"),
     Column("compute_dies", "Dies", "", "int", "silicon", "Compute dies in the package", lo=1, hi=128),
     Column(
@@ -119,22 +126,41 @@ COLUMNS: tuple[Column, ...] = (
         "Chip-to-chip scale-up bandwidth, bidirectional aggregate over all links, decimal GB/s "
         "(host PCIe where the card has no scale-up fabric)", True, 1, 100_000,
     ),
-    Column("tdp_w", "TDP", "W", "float", "power", "Maximum board/module power", False, 5, 30_000),
+    Column("tdp_w", "TDP", "W", "float", "power",
+           "Maximum power of the accelerator package (board or module); superchip rows say what they cover",
+           False, 5, 30_000),
     *(
         Column(p.column, p.label, p.unit.upper(), "float", "compute", f"Peak {p.label} throughput, {_T}", True,
                0.01, 1_000_000)
         for p in PRECISIONS
     ),
-    Column("price_usd", "Price", "USD", "float", "price", "Public price per chip (see price_kind)", False, 50,
-           5_000_000),
+    Column("price_usd", "Price", "USD", "float", "price",
+           "Purchase price per chip in USD: the latest of the chosen kind (--price-kind) in prices.csv", False, 50,
+           5_000_000, derived_from="prices"),
     Column("price_kind", "Price kind", "", "text", "price",
-           "list (launch list/MSRP), reported, estimate, or user (a user's own figure, e.g. --price)"),
-    Column("price_year", "Price year", "", "int", "price", "Year the price refers to", lo=1990, hi=2035),
-    Column("price_source", "Price source", "", "text", "price", "URL of the price's source"),
+           "list (vendor list price), street (reported), analyst (estimate), kit (a board or server price / its "
+           "chips), or user (--price)", derived_from="prices"),
+    Column("price_date", "Price date", "", "text", "price", "When the price applied (YYYY-MM)",
+           derived_from="prices"),
+    Column("price_source", "Price source", "", "text", "price", "URL of the price's source", derived_from="prices"),
+    Column("rent_usd_hour", "Rent", "USD/h", "float", "price",
+           "Cloud rental per chip-hour in USD: the latest in prices.csv (instance price / its chips)", False, 0.01,
+           1_000, derived_from="prices"),
+    Column("rent_source", "Rent source", "", "text", "price", "Provider, region, date and URL of the rental price",
+           derived_from="prices"),
+    Column("bf16_achieved_tflops", "BF16 achieved", "TFLOPS", "float", "measured",
+           "Highest published measured dense BF16 matmul throughput (measured.csv)", True, 0.01, 1_000_000,
+           derived_from="measured"),
+    Column("fp8_achieved_tflops", "FP8 achieved", "TFLOPS", "float", "measured",
+           "Highest published measured dense FP8 matmul throughput (measured.csv)", True, 0.01, 1_000_000,
+           derived_from="measured"),
+    Column("memory_bw_achieved_tbs", "Memory BW achieved", "TB/s", "float", "measured",
+           "Highest published measured memory bandwidth (measured.csv)", True, 0.01, 30_000, derived_from="measured"),
     Column("aliases", "Aliases", "", "text", "provenance", "Other names, separated by '|'"),
     Column("confidence", "Confidence", "", "text", "provenance",
-           "official (vendor datasheet), secondary (named analyst/press) or estimate (derived; see notes)",
-           required=True),
+           "official (vendor), secondary (named analyst, press or cloud), estimate (derived), or unverified "
+           "(row-level sources, not yet checked cell by cell): the weakest source behind the row's throughput",
+           derived_from="sources"),
     Column("sources", "Sources", "", "text", "provenance", "URLs of the sources, separated by '|'",
            required=True),
     Column("notes", "Notes", "", "text", "provenance", "Conversions, disagreements between sources, caveats"),
@@ -146,8 +172,11 @@ TEXT_COLUMNS = tuple(c.name for c in COLUMNS if not c.numeric)
 THROUGHPUT_COLUMNS = tuple(p.column for p in PRECISIONS)
 
 KINDS = ("gpu", "asic", "wafer")
-CONFIDENCES = ("official", "secondary", "estimate")
-PRICE_KINDS = ("list", "reported", "estimate", "user")
+STATUSES = ("shipping", "announced")
+CONFIDENCES = ("official", "secondary", "estimate", "unverified")
+PRICE_KINDS = ("list", "street", "analyst", "kit", "user")
+SOURCE_KINDS = ("vendor", "paper", "analyst", "press", "cloud", "benchmark", "estimate", "row-level", "community")
+SOURCE_ROLES = ("chosen", "alternative", "superseded", "rejected")
 
 
 def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[pd.DataFrame], pd.Series]:
@@ -201,6 +230,14 @@ def _build_metrics() -> tuple[Metric, ...]:
                default=True),
         Metric("bf16_tflops_per_mm2", "BF16 per mm²", "TFLOPS/mm²", "bf16_tflops / die_area_mm2",
                ("bf16_tflops", "die_area_mm2"), _ratio("bf16_tflops", "die_area_mm2")),
+        Metric("bf16_achieved_fraction", "BF16 achieved / peak", "", "bf16_achieved_tflops / bf16_tflops: "
+               "the share of the datasheet peak a published measurement reached", ("bf16_achieved_tflops",
+               "bf16_tflops"), _ratio("bf16_achieved_tflops", "bf16_tflops")),
+        Metric("bf16_achieved_per_watt", "BF16 achieved per watt", "TFLOPS/W", "bf16_achieved_tflops / tdp_w",
+               ("bf16_achieved_tflops", "tdp_w"), _ratio("bf16_achieved_tflops", "tdp_w")),
+        Metric("bf16_achieved_per_kusd", "BF16 achieved per $1k", "TFLOPS/k$",
+               "bf16_achieved_tflops / (price_usd / 1000)", ("bf16_achieved_tflops", "price_usd"),
+               _ratio("bf16_achieved_tflops", "price_usd", 1000.0)),
         Metric("tpp", "TPP", "", "max over precisions of dense TFLOPS/TOPS × bit length (US export rule)",
                THROUGHPUT_COLUMNS, _tpp, default=True),
         Metric("pd", "Perf. density", "TPP/mm²", "tpp / die_area_mm2 (US export rule)",

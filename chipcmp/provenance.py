@@ -1,0 +1,241 @@
+"""The long-format files beside chips.csv: where every figure comes from (sources.csv), what chips cost
+(prices.csv, fx.csv) and what they achieve in published measurements (measured.csv).
+
+They are read with the csv module (a few hundred rows each: faster than pandas' start-up), once per process, and
+joined onto the bundled chips by the loader: confidence is derived from the kinds of sources behind each figure,
+a price is the latest of the wanted kind, converted to USD at a dated rate, and an achieved figure is the best
+published measurement. Nothing here is typed by hand into chips.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chipcmp import schema
+from chipcmp.errors import DataError, UsageError
+from chipcmp.fileio import bundled_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SOURCES = "sources.csv"
+PRICES = "prices.csv"
+FX = "fx.csv"
+MEASURED = "measured.csv"
+DENYLIST = "denylist.csv"
+
+# The weakest kind behind a figure decides its confidence; the weakest figure of a row decides the row's.
+KIND_CONFIDENCE = {"vendor": "official", "paper": "official", "analyst": "secondary", "press": "secondary",
+                   "cloud": "secondary", "benchmark": "secondary", "estimate": "estimate", "row-level": "unverified",
+                   "community": "unverified"}
+CONFIDENCE_ORDER = ("official", "secondary", "estimate", "unverified")
+PURCHASE_KINDS = ("list", "street", "analyst", "kit")
+MEASURED_COLUMNS = {"bf16_matmul_tflops": "bf16_achieved_tflops", "fp8_matmul_tflops": "fp8_achieved_tflops",
+                    "memory_bw_tbs": "memory_bw_achieved_tbs"}
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    path = bundled_path(name)
+    try:
+        st = path.stat()
+    except OSError:
+        return []  # an optional file the data does not ship
+    return _read_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_cached(path: str, _mtime: int, _size: int) -> list[dict[str, str]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return [{k: (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(f)]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f"bundled {Path(path).name} cannot be read ({e}); reinstall chipcmp") from None
+
+
+def sources() -> list[dict[str, str]]:
+    return _read(SOURCES)
+
+
+def _num(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+# --- figures -------------------------------------------------------------------------------------------------
+
+
+def figure_rows(name: str, table: str = "chips") -> list[dict[str, str]]:
+    """Every provenance row of one chip (or system, or model), chosen figures first."""
+    return [r for r in sources() if r.get("table") == table and r.get("name") == name]
+
+
+def figure_confidence(rows: Iterable[dict[str, str]]) -> str:
+    """The confidence of one figure: the best kind among the sources that give the chosen value."""
+    kinds = [KIND_CONFIDENCE.get(r.get("source_kind", ""), "unverified") for r in rows if r.get("role") == "chosen"]
+    if not kinds:
+        return "unverified"
+    return min(kinds, key=CONFIDENCE_ORDER.index)
+
+
+def _by_figure() -> dict[tuple[str, str], list[dict[str, str]]]:
+    return {(n, f): rows for n, fields in _by_chip().items() for f, rows in fields.items()}
+
+
+_INDEX: dict[int, dict[str, dict[str, list[dict[str, str]]]]] = {}
+
+
+def _by_chip() -> dict[str, dict[str, list[dict[str, str]]]]:
+    """sources.csv by chip and field, built once per version of the file (the rows list is cached per mtime)."""
+    rows = sources()
+    if id(rows) not in _INDEX:
+        _INDEX.clear()
+        out: dict[str, dict[str, list[dict[str, str]]]] = {}
+        for r in rows:
+            if r.get("table") == "chips":
+                out.setdefault(r["name"], {}).setdefault(r["field"], []).append(r)
+        _INDEX[id(rows)] = out
+    return _INDEX[id(rows)]
+
+
+def row_confidence(name: str) -> str:
+    """The weakest confidence among the chip's throughput figures (all its figures when it has none)."""
+    figures = {f: rows for f, rows in _by_chip().get(name, {}).items()
+               if any(r.get("role") == "chosen" and r.get("value", "").lower() != "n/a" for r in rows)}
+    if not figures:
+        return ""
+    throughput = {f: rows for f, rows in figures.items() if f in schema.THROUGHPUT_COLUMNS} or figures
+    return max((figure_confidence(rows) for rows in throughput.values()), key=CONFIDENCE_ORDER.index)
+
+
+def ranges() -> dict[tuple[str, str], tuple[float, float]]:
+    """(chip, field) -> (low, high) where acceptable sources disagree on a number (alternatives included,
+    superseded and rejected rows left out)."""
+    out = {}
+    for key, rows in _by_figure().items():
+        values = [v for r in rows if r.get("role") in ("chosen", "alternative")
+                  and (v := _num(r.get("value", ""))) is not None]
+        if len(values) > 1 and max(values) > min(values):
+            out[key] = (min(values), max(values))
+    return out
+
+
+# --- prices --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Price:
+    usd: float
+    kind: str
+    date: str
+    source: str
+    provider: str = ""
+    region: str = ""
+
+
+def _fx() -> dict[str, list[tuple[str, float]]]:
+    rates: dict[str, list[tuple[str, float]]] = {}
+    for r in _read(FX):
+        v = _num(r.get("usd_per_unit", ""))
+        if v and v > 0:
+            rates.setdefault(r["currency"].upper(), []).append((r["date"], v))
+    return {c: sorted(v) for c, v in rates.items()}
+
+
+def to_usd(amount: float, currency: str, date: str, rates: dict[str, list[tuple[str, float]]]) -> float | None:
+    """`amount` in USD at the latest recorded rate on or before `date` (the earliest one if none is before)."""
+    currency = currency.upper() or "USD"
+    if currency == "USD":
+        return amount
+    known = rates.get(currency)
+    if not known:
+        return None
+    before = [rate for d, rate in known if d <= date]
+    return amount * (before[-1] if before else known[0][1])
+
+
+def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]]:
+    """For each chip, the latest purchase price of `kind` ('any' = any purchase kind) and the latest rental."""
+    if kind != "any" and kind not in PURCHASE_KINDS:
+        raise UsageError(f"--price-kind {kind!r} is not one of any, {', '.join(PURCHASE_KINDS)}")
+    rates = _fx()
+    buy: dict[str, Price] = {}
+    rent: dict[str, Price] = {}
+    for r in sorted(_read(PRICES), key=lambda r: r.get("date", "")):
+        amount = _num(r.get("amount", ""))
+        if amount is None or amount <= 0:
+            continue
+        usd = to_usd(amount, r.get("currency", "USD"), r.get("date", ""), rates)
+        if usd is None:
+            continue
+        p = Price(usd, r.get("kind", ""), r.get("date", ""), r.get("source_url", ""), r.get("provider", ""),
+                  r.get("region", ""))
+        if r.get("unit") == "chip-hour":
+            rent[r["chip"]] = p
+        elif kind in ("any", p.kind) and p.kind in PURCHASE_KINDS:
+            buy[r["chip"]] = p
+    return buy, rent
+
+
+# --- joining onto the chips ----------------------------------------------------------------------------------
+
+
+def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
+    """The bundled chips with their derived columns filled: prices, rental, achieved figures, confidence.
+
+    A cell the chips file already fills is kept (a user's --add overlay comes later and wins anyway)."""
+    names = df["name"]
+    buy, rent = latest_prices(price_kind)
+    best: dict[tuple[str, str], float] = {}
+    for r in _read(MEASURED):
+        col = MEASURED_COLUMNS.get(r.get("metric", ""))
+        v = _num(r.get("value", ""))
+        if col and v:
+            best[(r["chip"], col)] = max(v, best.get((r["chip"], col), 0.0))
+    values: dict[str, list[object]] = {
+        "price_usd": [buy[n].usd if n in buy else float("nan") for n in names],
+        "price_kind": [buy[n].kind if n in buy else None for n in names],
+        "price_date": [buy[n].date if n in buy else None for n in names],
+        "price_source": [buy[n].source if n in buy else None for n in names],
+        "rent_usd_hour": [rent[n].usd if n in rent else float("nan") for n in names],
+        "rent_source": [f"{rent[n].provider} {rent[n].region} {rent[n].date} {rent[n].source}".strip()
+                        if n in rent else None for n in names],
+        "confidence": [row_confidence(n) or None for n in names],
+        **{col: [best.get((n, col), float("nan")) for n in names] for col in MEASURED_COLUMNS.values()},
+    }
+    fixed = {}
+    for col, vals in values.items():
+        import pandas as pd
+
+        new = pd.Series(vals, index=df.index, dtype=df[col].dtype)
+        fixed[col] = df[col].where(df[col].notna(), new)
+    return df.assign(**fixed)
+
+
+def measurements(name: str) -> list[dict[str, str]]:
+    return [r for r in _read(MEASURED) if r.get("chip") == name]
+
+
+def denylist() -> list[tuple[str, str]]:
+    return [(r["match"], r["reason"]) for r in _read(DENYLIST)]
+
+
+def denied(url: str, deny: list[tuple[str, str]] | None = None) -> str | None:
+    """The reason `url` is not an acceptable source (a mirror, content farm, wiki...), or None."""
+    from urllib.parse import urlparse
+
+    u = url.lower()
+    host = urlparse(u).netloc.removeprefix("www.")
+    for match, reason in deny if deny is not None else denylist():
+        if "/" in match:
+            if match in u:
+                return reason
+        elif host == match or host.endswith("." + match):
+            return reason
+    return None
