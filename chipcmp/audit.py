@@ -282,7 +282,9 @@ def _same(a: str, b: str) -> bool:
     return abs(x - y) <= 0.005 * max(abs(x), abs(y), 1e-9)
 
 
-def _check_figures(raw: pd.DataFrame, lines: list[int], folder: Path) -> Iterator[Finding]:
+def _check_figures(  # noqa: PLR0912 -- one branch per rule, each with its own finding
+    raw: pd.DataFrame, lines: list[int], folder: Path,
+) -> Iterator[Finding]:
     """Every figure has a provenance row giving its value; no figure rests on deny-listed sources alone; every
     interconnect figure says how its direction was settled; no 'n/a' where the chip's notes say it is supported.
     And sources.csv itself is well formed."""
@@ -303,7 +305,8 @@ def _check_figures(raw: pd.DataFrame, lines: list[int], folder: Path) -> Iterato
                               f"sources.csv line {i} names a chip that is not in the file")
         if r.get("role") not in schema.SOURCE_ROLES:
             yield Finding(0, r.get("name", ""), "sources.csv", "error", "bad-role",
-                          f"sources.csv line {i}: role {r.get('role')!r} is not one of {', '.join(schema.SOURCE_ROLES)}")
+                          f"sources.csv line {i}: role {r.get('role')!r} is not one of "
+                          f"{', '.join(schema.SOURCE_ROLES)}")
         if r.get("source_kind") not in schema.SOURCE_KINDS:
             yield Finding(0, r.get("name", ""), "sources.csv", "error", "bad-kind",
                           f"sources.csv line {i}: source_kind {r.get('source_kind')!r} is not one of "

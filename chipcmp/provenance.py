@@ -109,7 +109,7 @@ def row_confidence(name: str) -> str:
     figures = {f: rows for f, rows in _by_chip().get(name, {}).items()
                if any(r.get("role") == "chosen" and r.get("value", "").lower() != "n/a" for r in rows)}
     if not figures:
-        return ""
+        return "unverified"  # nothing published that a source backs
     throughput = {f: rows for f, rows in figures.items() if f in schema.THROUGHPUT_COLUMNS} or figures
     return max((figure_confidence(rows) for rows in throughput.values()), key=CONFIDENCE_ORDER.index)
 
@@ -165,9 +165,8 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
     if kind != "any" and kind not in PURCHASE_KINDS:
         raise UsageError(f"--price-kind {kind!r} is not one of any, {', '.join(PURCHASE_KINDS)}")
     rates = _fx()
-    buy: dict[str, Price] = {}
-    rent: dict[str, Price] = {}
-    for r in sorted(_read(PRICES), key=lambda r: r.get("date", "")):
+    candidates: dict[tuple[str, str], list[Price]] = {}
+    for r in _read(PRICES):
         amount = _num(r.get("amount", ""))
         if amount is None or amount <= 0:
             continue
@@ -177,9 +176,21 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
         p = Price(usd, r.get("kind", ""), r.get("date", ""), r.get("source_url", ""), r.get("provider", ""),
                   r.get("region", ""))
         if r.get("unit") == "chip-hour":
-            rent[r["chip"]] = p
+            candidates.setdefault(("rent", r["chip"]), []).append(p)
         elif kind in ("any", p.kind) and p.kind in PURCHASE_KINDS:
-            buy[r["chip"]] = p
+            candidates.setdefault(("buy", r["chip"]), []).append(p)
+    buy: dict[str, Price] = {}
+    rent: dict[str, Price] = {}
+    for (what, chip), found in candidates.items():
+        latest = max(p.date for p in found)
+        same = sorted((p for p in found if p.date == latest), key=lambda p: p.usd)
+        # A range reported as its two ends, or two providers on one day: the median, labelled as the first.
+        import statistics
+
+        mid = statistics.median(p.usd for p in same)
+        pick = same[0] if len(same) == 1 else Price(mid, same[0].kind, latest, same[0].source, same[0].provider,
+                                                   same[0].region)
+        (rent if what == "rent" else buy)[chip] = pick
     return buy, rent
 
 

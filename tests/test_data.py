@@ -27,12 +27,13 @@ def chips() -> pd.DataFrame:
 
 
 def test_header_is_the_schema(raw):
-    assert list(raw.columns) == [c.name for c in schema.COLUMNS]
+    # derived columns (prices, confidence, measurements) come from the long-format files, not chips.csv
+    assert list(raw.columns) == [c.name for c in schema.COLUMNS if not c.derived_from]
 
 
 def test_coverage(chips):
-    assert len(chips) >= 70
-    assert chips["vendor"].nunique() >= 15
+    assert len(chips) >= 110
+    assert chips["vendor"].nunique() >= 20
 
 
 def test_issue_minimum_set_is_present(chips):
@@ -65,11 +66,11 @@ def test_enumerations(chips):
     assert chips["vendor_country"].str.fullmatch(r"[A-Z]{2}").all()
 
 
-def test_prices_carry_kind_year_and_source(chips):
+def test_prices_carry_kind_date_and_source(chips):
     priced = chips[chips["price_usd"].notna()]
-    assert len(priced) >= 5
-    assert priced["price_kind"].notna().all()
-    assert priced["price_year"].notna().all()
+    assert len(priced) >= 25
+    assert priced["price_kind"].isin(["list", "street", "analyst", "kit"]).all()
+    assert priced["price_date"].str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?").all()
     assert priced["price_source"].str.startswith("http").all()
 
 
@@ -82,7 +83,9 @@ def test_names_and_aliases_are_unique(chips):
 
 def test_numeric_cells_are_plain_numbers(raw):
     for c in schema.NUMERIC_COLUMNS:
-        bad = raw[c][(raw[c] != "") & ~raw[c].str.fullmatch(r"\d+(\.\d+)?")]
+        if c not in raw.columns:
+            continue  # a derived column
+        bad = raw[c][(raw[c] != "") & (raw[c] != "n/a") & ~raw[c].str.fullmatch(r"\d+(\.\d+)?")]
         assert bad.empty, f"{c}: {list(bad)}"
 
 

@@ -26,7 +26,7 @@ def export_rows(cli, x, y, *filters):
     r = cli("export", *filters, "--format", "csv")
     rows = []
     for row in csv.DictReader(io.StringIO(r.stdout)):
-        if row[x] and row[y]:
+        if row[x] and row[y] and "n/a" not in (row[x], row[y]):
             rows.append((row["name"], float(row[x]), float(row[y])))
     return rows
 
