@@ -313,12 +313,18 @@ def list_cmd(ctx: Any) -> Any:
     return core.list_chips(ctx.dataset, ctx.filters, ctx.columns)
 
 
-@command(groups=("output", "data"), examples=("chipcmp show 'Ascend 910B'", "chipcmp show H20 --format json"))
-def show(ctx: Any, chip: ChipArg) -> Any:
-    """Show every field of one chip with units, its derived metrics, sources and notes."""
+@command(groups=("output", "data"), examples=("chipcmp show 'Ascend 910B'", "chipcmp show H20 --sources",
+                                              "chipcmp show H20 --format json"))
+def show(
+    ctx: Any, chip: ChipArg,
+    sources: Annotated[bool, typer.Option("--sources", help="List every figure with each source that gives it, "
+                                          "where in the source it stands, and the values other sources give.")]
+    = False,
+) -> Any:
+    """Show every field of one chip with units, where each figure comes from, its derived metrics and notes."""
     from chipcmp import core
 
-    return core.show_chip(ctx.dataset, chip)
+    return core.figure_sources(ctx.dataset, chip) if sources else core.show_chip(ctx.dataset, chip)
 
 
 @command(groups=("output", "data"), examples=(

@@ -236,12 +236,33 @@ def list_chips(ds: Dataset, filters: Filters, columns: str | None = None) -> Res
     return Result(mark_unsupported(ds, df[names], names), _cols(names), title=title)
 
 
+def _figure_facts(ds: Dataset, label: object, name: str) -> dict[str, tuple[str, str]]:
+    """field -> (where the figure comes from, the other values sources give), for the chip's stored figures."""
+    from chipcmp import provenance
+
+    if ds.sources[0].label != "bundled" or ds.origin(label, "*"):
+        return {}
+    facts: dict[str, tuple[str, str]] = {}
+    by_field: dict[str, list[dict[str, str]]] = {}
+    for r in provenance.figure_rows(name):
+        by_field.setdefault(r["field"], []).append(r)
+    for field, rows in by_field.items():
+        chosen = [r for r in rows if r.get("role") == "chosen"]
+        kinds = sorted({r.get("source_kind", "") for r in chosen})
+        others = sorted({_tidy(r["value"]) for r in rows if r.get("role") == "alternative"}, key=lambda v: (len(v), v))
+        facts[field] = (f"{provenance.figure_confidence(chosen)} ({', '.join(kinds)})" if chosen else "",
+                        ", ".join(others))
+    return facts
+
+
 def show_chip(ds: Dataset, query: str) -> Result:
-    """Every field of one chip with its unit, then its derived metrics."""
+    """Every field of one chip with its unit, where it comes from, and the other values sources give; then its
+    derived metrics."""
     import pandas as pd
 
     (label,) = resolve(ds.frame, [query])
     row = with_metrics(ds.frame.loc[[label]]).iloc[0]
+    facts = _figure_facts(ds, label, str(row["name"]))
     rows = []
     unknown_metrics = 0
     one = ds.frame.loc[[label]]
@@ -256,14 +277,27 @@ def show_chip(ds: Dataset, query: str) -> Result:
             unknown_metrics += 1  # every column is listed, known or not; a metric only when it can be computed
             continue
         override = ds.origin(label, name) if not is_metric and not _missing(value) else None
+        source, others = facts.get(name, ("", ""))
+        if is_metric:
+            source = "derived"
+        elif override:
+            source = override
+        elif not source and not _missing(value) and schema.COLUMN_BY_NAME[name].derived_from:
+            source = {"prices": "prices.csv", "measured": "measured.csv", "sources": "sources.csv"}[
+                schema.COLUMN_BY_NAME[name].derived_from]
         rows.append({"field": name, "label": f.label, "value": value, "unit": f.unit,
-                     "kind": "metric" if is_metric else "column", "overridden_by": override or ""})
+                     "kind": "metric" if is_metric else "column", "overridden_by": override or "",
+                     "source": source, "other_values": others})
     frame = pd.DataFrame(rows)
     cols = [Col("label", "Field", keep=True), Col("value", "Value", numeric=True, kind="row", keep=True),
-            Col("unit", "Unit")]
+            Col("unit", "Unit"), Col("source", "Source"), Col("other_values", "Other sources say")]
     if ds.overridden:
         cols.append(Col("overridden_by", "From"))
-    notes = [f"Sources: {' '.join(_split(row['sources']))}"]
+    notes = [f"Sources: {' '.join(_split(row['sources']))}",
+             f"`chipcmp show {query!r} --sources` lists every figure with its source and where in it the figure "
+             "stands."]
+    if _text(row.get("status")) == "announced":
+        notes.insert(0, "Announced, not shipping: its figures are the vendor's preliminary ones.")
     if unknown_metrics:
         notes.append(f"{unknown_metrics} derived metrics are unknown for lack of inputs "
                      "(`chipcmp metrics` lists them)")
@@ -280,6 +314,96 @@ def show_chip(ds: Dataset, query: str) -> Result:
     title = f"{row['vendor']} {row['name']} (confidence: {_text(row['confidence']) or 'unknown'})"
     kinds = [schema.FIELD_BY_NAME[n].kind for n in frame["field"]]
     return Result(frame, cols, title=title, notes=notes, assumptions=info, row_kinds=kinds)
+
+
+def figure_sources(ds: Dataset, query: str) -> Result:
+    """Every figure of one chip with each source that gives it: the chosen value's sources first, then the other
+    values sources give (alternative), older figures the vendor replaced (superseded) and sources not accepted
+    (rejected)."""
+    import pandas as pd
+
+    from chipcmp import provenance
+
+    (label,) = resolve(ds.frame, [query])
+    name = str(ds.frame.at[label, "name"])
+    order = {r: i for i, r in enumerate(schema.SOURCE_ROLES)}
+    fields = list(schema.COLUMN_BY_NAME)
+    rows = sorted(provenance.figure_rows(name), key=lambda r: (fields.index(r["field"]) if r["field"] in fields
+                                                                 else 999, order.get(r.get("role", ""), 9)))
+    if not rows:
+        raise EmptyResult(f"{name!r} has no per-figure sources in the bundled data; its row lists: "
+                          f"{' '.join(_split(ds.frame.at[label, 'sources'])) or 'none'}")
+    frame = pd.DataFrame([{"field": r["field"], "value": r["value"], "role": r.get("role", ""),
+                           "kind": r.get("source_kind", ""), "source": r.get("source_url", ""),
+                           "locator": r.get("locator", ""), "read": r.get("read_date", ""),
+                           "note": r.get("note", "")} for r in rows])
+    cols = [Col("field", "Field", keep=True), Col("value", "Value", numeric=True, keep=True), Col("role", "Role"),
+            Col("kind", "Kind"), Col("source", "Source", keep=True), Col("locator", "Where in it"),
+            Col("note", "Note")]
+    notes = ["chosen: the value the tool uses; alternative: another value an acceptable source gives (it makes a "
+             "range); superseded: an older figure the vendor replaced; rejected: a source chipcmp does not accept "
+             "(mirror, content farm, wiki), kept for the record."]
+    return Result(frame, cols, title=f"Sources of {name}'s figures", notes=notes,
+                  assumptions={"chip": name, "confidence": provenance.row_confidence(name)})
+
+
+def _tidy(text: str) -> str:
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text
+
+
+def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series] | None:
+    """The low and high ends of `name` per chip where acceptable sources disagree (a metric: evaluated at its
+    inputs' ends), or None when no chip in `df` has a range."""
+    import itertools
+
+    import numpy as np
+    import pandas as pd
+
+    from chipcmp import provenance
+
+    if ds.sources[0].label != "bundled":
+        return None
+    spans = provenance.ranges()
+    f = schema.FIELD_BY_NAME[name]
+    inputs = list(f.inputs) if isinstance(f, schema.Metric) else [name]
+    lo = {c: df[c].copy() for c in inputs if c in df.columns}
+    hi = {c: df[c].copy() for c in inputs if c in df.columns}
+    found = False
+    for label, chip in zip(df.index, df["name"], strict=True):
+        if ds.origin(label, "*"):
+            continue
+        for c in lo:
+            span = spans.get((chip, c))
+            if span and pd.notna(df.at[label, c]) and not ds.origin(label, c):
+                lo[c].at[label], hi[c].at[label] = span
+                found = True
+    if not found:
+        return None
+    if not isinstance(f, schema.Metric):
+        return lo[name], hi[name]
+    corners = itertools.product(*[(lo[c], hi[c]) for c in lo]) if len(lo) <= 3 else [tuple(lo.values()),
+                                                                                    tuple(hi.values())]
+    values = [f.compute(df.assign(**dict(zip(lo, combo, strict=True)))).replace([np.inf, -np.inf], np.nan)
+              for combo in corners]
+    stacked = pd.concat(values, axis=1)
+    return stacked.min(axis=1), stacked.max(axis=1)
+
+
+def rank_ranges(values: pd.Series, lo: pd.Series, hi: pd.Series, ascending: bool) -> pd.Series:
+    """'3–5' where a chip's rank depends on which source is right (its best rank at its good end against every
+    other chip at its bad end, and the reverse), or its one rank."""
+    import pandas as pd
+
+    good, bad = (lo, hi) if ascending else (hi, lo)
+    sign = 1 if ascending else -1
+    g, b = (sign * good.to_numpy(dtype=float)), (sign * bad.to_numpy(dtype=float))
+    best = 1 + (b[None, :] < g[:, None]).sum(axis=1) - (b < g)  # others beating my best even at their worst
+    worst = 1 + (g[None, :] < b[:, None]).sum(axis=1) - (g < b)
+    out = [f"{x}–{y}" if x != y else f"{x}" for x, y in zip(best, worst, strict=True)]
+    return pd.Series(out, index=values.index)
 
 
 def _missing(v: object) -> bool:
@@ -300,7 +424,8 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
         raise UsageError("compare needs at least two chips, e.g. chipcmp compare 'Ascend 910B' H100 H20")
     default = [*COMPARE_COLUMNS, *(m.name for m in schema.METRICS if m.default)]
     names = [n for n in _parse_fields(metrics, default) if n != "name"]
-    df = mark_unsupported(ds, with_metrics(ds.frame.loc[labels], names), names)
+    plain = with_metrics(ds.frame.loc[labels], names)
+    df = mark_unsupported(ds, plain, names)
     chips = [str(c) for c in df["name"]]
     base_label = labels[0] if baseline is None else resolve(ds.frame, [baseline])[0]
     if base_label not in labels:
@@ -349,13 +474,30 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
         marks |= {(i, key[lbl]) for lbl, _ in from_user}
     notes = [f"ratio: each chip's figure / {base}'s; {BETTER} better, {WORSE} worse by the row's own direction "
              "(`chipcmp metrics`); — unknown, n/a not supported."]
+    ranged: set[tuple[int, str]] = set()
+    spans_text = []
+    for i, n in enumerate(names):
+        if not schema.FIELD_BY_NAME[n].numeric:
+            continue
+        spans = value_ranges(ds, plain, n)
+        if spans is None:
+            continue
+        for lbl in order:
+            lo, hi = spans[0].get(lbl), spans[1].get(lbl)
+            if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) and hi > lo:
+                ranged.add((i, key[lbl]))
+                if n in schema.COLUMN_BY_NAME:
+                    spans_text.append(f"{schema.FIELD_BY_NAME[n].label} {name_of[lbl]} {lo:g}–{hi:g}")
+    if ranged:
+        notes.append("~ sources disagree on this figure" + (": " + "; ".join(spans_text) if spans_text else "")
+                     + " (`chipcmp show CHIP --sources`)")
     if any(sources):
         frame["overridden"] = sources
         files = sorted({ds.overridden[k] for k in ds.overridden})
         notes.append(f"* value from {', '.join(files)}, not the bundled data")
     return Result(frame, cols, title=f"{' vs '.join(chips)} (ratios to {base})", messages=messages,
                   row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names], marks=marks, notes=notes,
-                  assumptions={"baseline": base, "chips": chips}, better=better, groups=groups)
+                  assumptions={"baseline": base, "chips": chips}, better=better, groups=groups, ranged=ranged)
 
 
 def _number(v: object) -> bool:
@@ -437,6 +579,17 @@ def rank(  # noqa: PLR0915 -- one pass: values, what was left out and why, order
     cols += _cols(names[3:] if key != "value" else names[2:])
     out = mark_unsupported(ds, out, names[3:])
     out.insert(0, "rank", range(1, len(out) + 1))
+    # Where sources disagree, the best and worst rank a chip could take: always a column of the data (so that CSV
+    # and JSON keep one shape), shown in the table only when some rank is not robust.
+    spans = value_ranges(ds, df.loc[values[~unknown].index], metric) if key != "value" else None
+    known = values[~unknown]
+    ranked = rank_ranges(known, spans[0], spans[1], asc) if spans is not None else None
+    out["rank_range"] = (ranked.reindex(out.index).to_numpy() if ranked is not None
+                         else [str(i) for i in range(1, len(out) + 1)])
+    if ranked is not None and out["rank_range"].str.contains("–").any():
+        cols.append(Col("rank_range", "Rank range", keep=True))
+        messages.append("rank range: where sources disagree on a figure, the best and worst rank it could take "
+                        "(`chipcmp show CHIP --sources` gives the values)")
     direction = "ascending" if asc else "descending"
     title = f"Chips by {metric} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
     return Result(out, cols, title=title, messages=messages,

@@ -36,7 +36,7 @@ ENVELOPE_VERSION = 1  # JSON: bump when a key of the envelope changes meaning or
 BETTER, WORSE = "▲", "▼"
 MIN_TEXT = 8  # a text column is never cut below this many characters (it would say nothing)
 # A cell that shows a figure: digits with separators, a unit sign, a marker. Such a cell is never cut.
-_NUMBER_CELL = re.compile(r"^[-+]?[0-9][0-9,.]*(?:e[-+]?[0-9]+)?(?:×|%)?(?: \([-+0-9.%]+\))?(?: \*)?[▲▼]?$|^[—n/a]+$")
+_NUMBER_CELL = re.compile(r"^[-+]?[0-9][0-9,.]*(?:e[-+]?[0-9]+)?(?:×|%)?(?: \([-+0-9.%]+\))?~?(?: \*)?[▲▼]?$|^[—n/a]+$")
 
 
 # --- values --------------------------------------------------------------------------------------------------
@@ -86,6 +86,8 @@ def fmt_cell(v: Any, col: Col, row_kind: str | None = None) -> str:
 
 def _cell_text(result: Result, pos: int, col: Col, v: Any, row_kind: str | None) -> str:
     text = fmt_cell(v, col, row_kind)
+    if (pos, col.key) in result.ranged:
+        text += "~"
     if (pos, col.key) in result.marks:
         text += " *"
     verdict = result.better.get((pos, col.key))

@@ -46,6 +46,7 @@ class Result:
     assumptions: dict[str, Any] = field(default_factory=dict)  # the inputs behind the figures (JSON "assumptions")
     row_kinds: Sequence[str] | None = None  # per-row value kind, for tables whose rows are fields (compare)
     marks: set[tuple[int, str]] = field(default_factory=set)  # (row position, column key) shown with a '*'
+    ranged: set[tuple[int, str]] = field(default_factory=set)  # ... shown with a '~': sources disagree on it
     # (row position, column key) -> True when better than the baseline, False when worse (compare's ▲ / ▼)
     better: dict[tuple[int, str], bool] = field(default_factory=dict)
     # Columns that travel together when a wide table is split into pages (compare: a chip and its ratio);

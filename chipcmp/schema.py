@@ -176,7 +176,7 @@ STATUSES = ("shipping", "announced")
 CONFIDENCES = ("official", "secondary", "estimate", "unverified")
 PRICE_KINDS = ("list", "street", "analyst", "kit", "user")
 SOURCE_KINDS = ("vendor", "paper", "analyst", "press", "cloud", "benchmark", "estimate", "row-level", "community")
-SOURCE_ROLES = ("chosen", "alternative", "superseded", "rejected")
+SOURCE_ROLES = ("chosen", "alternative", "superseded", "discounted", "rejected")
 
 
 def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[pd.DataFrame], pd.Series]:

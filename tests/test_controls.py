@@ -112,4 +112,4 @@ def test_flags_are_notes_not_classes(cli):
 def test_tpp_and_pd_are_ordinary_metrics(cli):
     r = cli("rank", "--metric", "pd", "--top", "3", "--format", "csv")
     assert r.exit_code == 0
-    assert r.stdout.splitlines()[0] == "rank,name,vendor,pd"
+    assert r.stdout.splitlines()[0] == "rank,name,vendor,pd,rank_range"

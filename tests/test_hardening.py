@@ -119,7 +119,7 @@ def test_header_with_a_trailing_space_is_typed(cli, tmp_path):
     f.write_text("name,vendor,bf16_tflops \nA,B,5\n")
     r = cli("rank", "--metric", "bf16_tflops", "--data", str(f), "--format", "csv")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout.splitlines()[1] == "1,A,B,5.0"
+    assert r.stdout.splitlines()[1] == "1,A,B,5.0,1"
 
 
 # --- exported and displayed text -----------------------------------------------------------------------------
