@@ -255,6 +255,20 @@ def _figure_facts(ds: Dataset, label: object, name: str) -> dict[str, tuple[str,
     return facts
 
 
+def _source_of(name: str, value: object, override: str | None,
+               facts: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """What `show` says a figure comes from, and the other values sources give."""
+    source, others = facts.get(name, ("", ""))
+    if name in schema.METRIC_BY_NAME:
+        return "derived", ""
+    if override:
+        return override, others
+    derived = schema.COLUMN_BY_NAME[name].derived_from
+    if not source and not _missing(value) and derived:
+        return f"{derived}.csv", others
+    return source, others
+
+
 def show_chip(ds: Dataset, query: str) -> Result:
     """Every field of one chip with its unit, where it comes from, and the other values sources give; then its
     derived metrics."""
@@ -277,14 +291,7 @@ def show_chip(ds: Dataset, query: str) -> Result:
             unknown_metrics += 1  # every column is listed, known or not; a metric only when it can be computed
             continue
         override = ds.origin(label, name) if not is_metric and not _missing(value) else None
-        source, others = facts.get(name, ("", ""))
-        if is_metric:
-            source = "derived"
-        elif override:
-            source = override
-        elif not source and not _missing(value) and schema.COLUMN_BY_NAME[name].derived_from:
-            source = {"prices": "prices.csv", "measured": "measured.csv", "sources": "sources.csv"}[
-                schema.COLUMN_BY_NAME[name].derived_from]
+        source, others = _source_of(name, value, override, facts)
         rows.append({"field": name, "label": f.label, "value": value, "unit": f.unit,
                      "kind": "metric" if is_metric else "column", "overridden_by": override or "",
                      "source": source, "other_values": others})
@@ -375,10 +382,10 @@ def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, p
     for label, chip in zip(df.index, df["name"], strict=True):
         if ds.origin(label, "*"):
             continue
-        for c in lo:
+        for c, low in lo.items():
             span = spans.get((chip, c))
             if span and pd.notna(df.at[label, c]) and not ds.origin(label, c):
-                lo[c].at[label], hi[c].at[label] = span
+                low.at[label], hi[c].at[label] = span
                 found = True
     if not found:
         return None
@@ -410,8 +417,9 @@ def _missing(v: object) -> bool:
     return v is None or (isinstance(v, float) and v != v)  # noqa: PLR0124
 
 
-def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
-            metrics: str | None = None) -> Result:
+def compare(  # noqa: PLR0915 -- values, ratios, verdicts and provenance marks of one table
+    ds: Dataset, queries: Sequence[str], baseline: str | None = None, metrics: str | None = None,
+) -> Result:
     """Chips as columns, fields as rows, with each chip's ratio to the baseline (the first chip by default).
 
     A ratio carries ▲ when the chip is better than the baseline on that row's metric and ▼ when worse, by the
@@ -474,20 +482,7 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
         marks |= {(i, key[lbl]) for lbl, _ in from_user}
     notes = [f"ratio: each chip's figure / {base}'s; {BETTER} better, {WORSE} worse by the row's own direction "
              "(`chipcmp metrics`); — unknown, n/a not supported."]
-    ranged: set[tuple[int, str]] = set()
-    spans_text = []
-    for i, n in enumerate(names):
-        if not schema.FIELD_BY_NAME[n].numeric:
-            continue
-        spans = value_ranges(ds, plain, n)
-        if spans is None:
-            continue
-        for lbl in order:
-            lo, hi = spans[0].get(lbl), spans[1].get(lbl)
-            if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) and hi > lo:
-                ranged.add((i, key[lbl]))
-                if n in schema.COLUMN_BY_NAME:
-                    spans_text.append(f"{schema.FIELD_BY_NAME[n].label} {name_of[lbl]} {lo:g}–{hi:g}")
+    ranged, spans_text = _range_marks(ds, plain, names, {lbl: (key[lbl], name_of[lbl]) for lbl in order})
     if ranged:
         notes.append("~ sources disagree on this figure" + (": " + "; ".join(spans_text) if spans_text else "")
                      + " (`chipcmp show CHIP --sources`)")
@@ -502,6 +497,26 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None,
 
 def _number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v  # noqa: PLR0124
+
+
+def _range_marks(ds: Dataset, df: pd.DataFrame, names: Sequence[str],
+                 columns: dict[object, tuple[str, str]]) -> tuple[set[tuple[int, str]], list[str]]:
+    """The (row, column key) cells of compare whose figure has a range, and the ranges in words."""
+    import pandas as pd
+
+    ranged: set[tuple[int, str]] = set()
+    words = []
+    for i, n in enumerate(names):
+        spans = value_ranges(ds, df, n) if schema.FIELD_BY_NAME[n].numeric else None
+        if spans is None:
+            continue
+        for lbl, (key, chip) in columns.items():
+            lo, hi = spans[0].get(lbl), spans[1].get(lbl)
+            if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) and hi > lo:
+                ranged.add((i, key))
+                if n in schema.COLUMN_BY_NAME:
+                    words.append(f"{schema.FIELD_BY_NAME[n].label} {chip} {lo:g}–{hi:g}")
+    return ranged, words
 
 
 def field_values(df: pd.DataFrame, name: str) -> pd.Series:
