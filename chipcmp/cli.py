@@ -455,16 +455,80 @@ def controls(
     return ctl.controls(ctx.dataset, chips or [], ctx.filters, rules, near=pct)
 
 
+def _complete_model_names(incomplete: str) -> list[str]:
+    return _complete_model(incomplete)
+
+
 ParamsOpt = Annotated[str, typer.Option("--params", "-p", metavar="N", show_default=False,
-                                        help="Model parameters, with K/M/B/T suffix, e.g. 70B.")]
+                                        help="Model parameters, with K/M/B/T suffix, e.g. 70B (or --model).")]
+ActiveOpt = Annotated[str, typer.Option("--active-params", metavar="N", show_default=False,
+                                        help="Parameters used per token (mixture of experts), e.g. 37B.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-M", metavar="NAME", show_default=False,
+                                              autocompletion=_complete_model_names,
+                                              help="A model of the catalogue (`chipcmp models`), e.g. 'Llama 3.1 "
+                                                   "70B' or DeepSeek-V3.")]
+SystemOpt = Annotated[str | None, typer.Option("--system", metavar="NAME", show_default=False,
+                                               help="A system of `chipcmp systems`: its chip, and its scale-up "
+                                                    "domain (serve) or its size (train, with --systems).")]
 
 
-@command(examples=("chipcmp train 'Ascend 910B' H100 H20 --params 70B --tokens 2T --chips 1024",
-                   "chipcmp train --params 405B --tokens 15.6T --days 90 --kind gpu"))
+def _complete_model(incomplete: str) -> list[str]:
+    import shlex
+
+    from chipcmp.models import aliases
+    from chipcmp.names import fold
+
+    names = sorted(set(aliases().values()))
+    return [shlex.quote(n) for n in names if fold(n).startswith(fold(incomplete))]
+
+
+def _model(model: str | None, params: str, active: str, what: str) -> Any:
+    """The model to estimate: from the catalogue, or described by --params (and --active-params)."""
+    from chipcmp.errors import UsageError
+    from chipcmp.models import Model, find
+
+    if model is not None:
+        if params or active:
+            raise UsageError("give --model or --params/--active-params, not both")
+        return find(model)
+    if not params:
+        raise UsageError(f"{what} needs --model NAME (see `chipcmp models`) or --params N, e.g. --params 70B")
+    total = _count(params, "--params")
+    act = _count(active, "--active-params") if active else total
+    if act > total:
+        raise UsageError("--active-params cannot exceed --params")
+    return Model(f"a {params}-parameter model", total, act, kind="moe" if act < total else "dense")
+
+
+def _system_chips(system: str | None, chips: list[str] | None) -> tuple[Any, list[str]]:
+    from chipcmp.errors import UsageError
+    from chipcmp.systems import find
+
+    if system is None:
+        return None, chips or []
+    s = find(system)
+    if chips:
+        raise UsageError(f"--system {s.name!r} sets the chip ({s.chip}); give no chip names with it")
+    return s, [s.chip]
+
+
+@command(groups=("output",), examples=("chipcmp models", "chipcmp models --format csv -o models.csv"))
+def models(ctx: Any) -> Any:
+    """List the model catalogue: parameters (total and active), layers, attention, experts, KV cache per token."""
+    from chipcmp.models import models_table
+
+    return models_table()
+
+
+@command(examples=("chipcmp train 'Ascend 910B' H100 H20 --model 'Llama 3.1 70B' --tokens 15T --chips 4096",
+                   "chipcmp train H800 --model DeepSeek-V3 --tokens 14.8T --chips 2048 --mfu 0.35",
+                   "chipcmp train --system 'CloudMatrix 384' --systems 4 --model 'Llama 3.1 405B' --tokens 15.6T"))
 def train(
     ctx: Any,
     chips: ChipsArg = None,
+    model: ModelOpt = None,
     params: ParamsOpt = "",
+    active_params: ActiveOpt = "",
     tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
                                         help="Training tokens, with K/M/B/T suffix, e.g. 2T.")] = "",
     precision: PrecisionOpt = BF16,
@@ -472,51 +536,149 @@ def train(
     n_chips: Annotated[int | None, typer.Option("--chips", metavar="N", min=1, help="Cluster size: report "
                                                 "wall-clock days.")] = None,
     days: Annotated[float | None, typer.Option("--days", "-d", help="Deadline: report chips needed.")] = None,
+    system: SystemOpt = None,
+    n_systems: Annotated[int | None, typer.Option("--systems", metavar="N", min=1,
+                                                  help="With --system: how many of them.")] = None,
     pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness (1 = chips only).")] = 1.0,
     kwh_price: Annotated[float | None, typer.Option("--kwh-price", metavar="USD", help="Electricity price "
                                                     "per kWh.")] = None,
     rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental price per chip-hour.")] = None,
 ) -> Any:
-    """Estimate a training run on each chip: 6·N·D FLOPs, chip-hours at an MFU, days or chips, energy, cost."""
+    """Estimate a training run on each chip: 6·N·D FLOPs (N active for MoE), chip-hours at an MFU, days or chips,
+    energy, cost."""
     from chipcmp import workload as wl
+    from chipcmp.errors import UsageError
 
-    plan = wl.TrainPlan(_count(params, "--params"), _count(tokens, "--tokens"), precision.value, mfu, n_chips,
-                        days, pue, kwh_price, rent)
-    return wl.train(ctx.dataset, plan, chips or [], ctx.filters)
+    m = _model(model, params, active_params, "train")
+    sys_, chip_list = _system_chips(system, chips)
+    if n_systems is not None and sys_ is None:
+        raise UsageError("--systems N goes with --system NAME")
+    if sys_ is not None:
+        if n_chips is not None:
+            raise UsageError("give --system with --systems, or --chips, not both")
+        n_chips = sys_.chips * (n_systems or 1)
+    plan = wl.TrainPlan(m.params, _count(tokens, "--tokens"), m.active_params if m.moe else None,
+                        m.name if model else "", precision.value, mfu, n_chips, days, pue, kwh_price, rent)
+    return wl.train(ctx.dataset, plan, chip_list, ctx.filters)
 
 
-@command(examples=("chipcmp serve 'Ascend 910B' H20 H800 'H100 SXM' --params 70B --weights fp8",
-                   "chipcmp serve --params 8B --context 8192 --layers 32 --kv-hidden 1024 --batch 16"))
+@command(examples=("chipcmp serve 'Ascend 910B' H20 H800 'H100 SXM' --model 'Llama 3.1 70B' --weights fp8 "
+                   "--prompt 8192",
+                   "chipcmp serve H20 'Ascend 910C' --model DeepSeek-V3 --weights fp8 --batch auto --tpot-ms 50",
+                   "chipcmp serve --system 'CloudMatrix 384' --model DeepSeek-V3 --weights int8"))
 def serve(
     ctx: Any,
     chips: ChipsArg = None,
+    model: ModelOpt = None,
     params: ParamsOpt = "",
-    bytes_per_param: Annotated[float | None, typer.Option("--bytes-per-param", help="Weight bytes per parameter "
-                                                          "(default: from --weights).")] = None,
+    active_params: ActiveOpt = "",
     weights: Annotated[Precision, typer.Option("--weights", help="Weight precision.", case_sensitive=False)]
     = BF16,
-    precision: Annotated[Precision, typer.Option("--precision", help="Compute precision for prefill and roofline.",
-                                                 case_sensitive=False)] = BF16,
-    kv_gb: Annotated[float | None, typer.Option("--kv-gb", help="KV cache size, GB (or give its shape).",
-                                                rich_help_panel="KV cache")] = None,
-    context: Annotated[int | None, typer.Option("--context", min=1, help="Tokens of context per sequence.",
-                                                 rich_help_panel="KV cache")] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Concurrent sequences.",
-                                       rich_help_panel="KV cache")] = 1,
-    layers: Annotated[int | None, typer.Option("--layers", min=1, help="Transformer layers.",
-                                                rich_help_panel="KV cache")] = None,
-    kv_hidden: Annotated[int | None, typer.Option("--kv-hidden", min=1, help="KV heads × head dim (the hidden "
-                                                  "size without GQA).", rich_help_panel="KV cache")] = None,
-    kv_bytes: Annotated[float, typer.Option("--kv-bytes", help="Bytes per KV-cache element.",
-                                            rich_help_panel="KV cache")] = 2.0,
+    kv: Annotated[Precision, typer.Option("--kv", help="KV-cache precision.", case_sensitive=False)] = BF16,
+    precision: Annotated[Precision | None, typer.Option("--precision", show_default=False, case_sensitive=False,
+                                                        help="Compute precision (default: the weights', BF16 for "
+                                                             "4-bit weights).")] = None,
+    prompt: Annotated[int, typer.Option("--prompt", metavar="TOKENS", help="Prompt length.")] = 2048,
+    output_tokens: Annotated[int, typer.Option("--output-tokens", metavar="TOKENS", help="Tokens generated per "
+                                               "request.")] = 512,
+    batch: Annotated[str, typer.Option("--batch", metavar="N|auto", help="Concurrent sequences per replica, or "
+                                       "auto: the most throughput under --tpot-ms (default 50 ms).")] = "auto",
+    tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", metavar="MS", help="Latency target: time per "
+                                                  "output token (with --batch auto).")] = None,
+    replica: Annotated[int | None, typer.Option("--replica", metavar="CHIPS", help="Chips per replica (the "
+                                                "tensor-parallel degree; default: the fewest that hold the model).")]
+    = None,
+    system: SystemOpt = None,
+    years: Annotated[float, typer.Option("--years", help="Years to spread the purchase price over.")] = 4.0,
+    kwh_price: Annotated[float, typer.Option("--kwh-price", metavar="USD", help="Electricity per kWh.")] = 0.10,
+    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.3,
+    rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental per chip-hour (default: the "
+                                               "latest in prices.csv).")] = None,
 ) -> Any:
-    """Estimate serving on each chip: chips to hold the model, decode and prefill limits, roofline bound."""
-    from chipcmp import workload as wl
+    """Estimate serving on each chip: chips per replica, output tokens/s per chip and per user, time to first token,
+    $ per million output tokens, tokens per kWh."""
+    from chipcmp import serving
+    from chipcmp.errors import UsageError
 
-    wbytes = bytes_per_param if bytes_per_param is not None else schema.PRECISION_BY_NAME[weights.value].bits / 8
-    plan = wl.ServePlan(_count(params, "--params"), wbytes, precision.value, kv_gb, context, batch, layers,
-                        kv_hidden, kv_bytes)
-    return wl.serve(ctx.dataset, plan, chips or [], ctx.filters)
+    m = _model(model, params, active_params, "serve")
+    sys_, chip_list = _system_chips(system, chips)
+    if batch.strip().lower() == "auto":
+        n_batch = None
+    else:
+        try:
+            n_batch = int(batch)
+        except ValueError:
+            raise UsageError(f"--batch {batch!r}: give a whole number of sequences, or auto") from None
+    if tpot_ms is not None and n_batch is not None:
+        raise UsageError("--tpot-ms picks the batch: use it with --batch auto")
+    wbits = schema.PRECISION_BY_NAME[weights.value].bits
+    compute = precision.value if precision is not None else (weights.value if wbits >= 8 else "bf16")
+    plan = serving.ServePlan(m, wbits / 8, schema.PRECISION_BY_NAME[kv.value].bits / 8, compute, prompt,
+                             output_tokens, n_batch, tpot_ms, years, kwh_price, pue, rent,
+                             sys_.scaleup_domain if sys_ else None, sys_.name if sys_ else "", replica)
+    return serving.serve(ctx.dataset, plan, chip_list, ctx.filters, serving.scaleup_domains())
+
+
+@command(groups=("output",), examples=("chipcmp calibration", "chipcmp calibration --format csv"))
+def calibration(ctx: Any) -> Any:
+    """Show `train` and `serve` estimates beside published results (GPU-hours of training runs, serving throughput)
+    with the ratio: how far to trust an estimate."""
+    from chipcmp.calibration import calibration as table
+
+    return table(ctx.dataset)
+
+
+@command(groups=("output", "data"), examples=("chipcmp systems", "chipcmp systems 'CloudMatrix 384' 'GB200 NVL72'",
+                                              "chipcmp systems --metric bf16_pflops_per_kw --top 5"))
+def systems(
+    ctx: Any,
+    names: Annotated[list[str] | None, typer.Argument(help="Systems to show (default: all).", show_default=False)]
+    = None,
+    metric: Annotated[str | None, typer.Option("--metric", "-m", help="Rank by a system metric: bf16_pflops, "
+                                               "fp8_pflops, memory_tb, memory_bw_tbs, bf16_pflops_per_kw, "
+                                               "bf16_pflops_per_musd, power_kw, chips, scaleup_domain.")] = None,
+    top: TopOpt = None,
+    vendor: VendorOpt = [],
+) -> Any:
+    """Systems (boards, racks, pods): chips, scale-up domain, totals from their chips, power, per kW and per $."""
+    from chipcmp import systems as sy
+
+    return sy.systems(ctx.dataset, names or [], tuple(vendor), metric, top)
+
+
+@command(groups=("output", "data"), examples=(
+    "chipcmp match 'Ascend 910B' --to 'H100 SXM' --count 10000 --by all",
+    "chipcmp match H20 --to H100 --count 1024 --by bf16_achieved_tflops",
+    "chipcmp match 'Ascend 910C' --to H100 --count 10000 --by all --model 'Llama 3.1 405B' --tokens 15.6T"))
+def match(
+    ctx: Any,
+    chip: ChipArg,
+    to: Annotated[str, typer.Option("--to", autocompletion=_complete_chip, show_default=False,
+                                    help="The chip to match.")],
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many of --to.")],
+    by: Annotated[str, typer.Option("--by", autocompletion=_complete_metric,
+                                    help="Metric to match (a throughput, memory, bandwidth or achieved figure), or "
+                                         "all.")] = "bf16_tflops",
+    model: ModelOpt = None,
+    tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
+                                        help="With --model: training tokens, for days on each side.")] = "",
+    mfu: Annotated[float, typer.Option("--mfu", help="MFU for the training days.")] = 0.4,
+) -> Any:
+    """How many of CHIP equal N of another by a metric (or all of them), and what that takes in power, money and
+    systems; with --model and --tokens, the training days on each side."""
+    from chipcmp import systems as sy
+    from chipcmp.core import check_positive
+    from chipcmp.errors import UsageError
+
+    check_positive(mfu, "--mfu", upper=1.0)
+    flops = None
+    if model is not None or tokens:
+        if model is None or not tokens:
+            raise UsageError("training days need both --model and --tokens")
+        from chipcmp.models import find
+
+        flops = 6.0 * find(model).active_params * _count(tokens, "--tokens")
+    return sy.match(ctx.dataset, chip, to, count, by, flops, mfu)
 
 
 @command(examples=("chipcmp roofline --intensity 50", "chipcmp roofline H100 H20 'Ascend 910B' -i 300"))

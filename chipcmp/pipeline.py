@@ -164,7 +164,8 @@ def pick_columns(result: Result, spec: str) -> Result:
                              f"\n(its columns: {', '.join(by_key)})")
     first = result.columns[0]
     cols = [first, *(by_key[w] for w in wanted if w != first.key)]
-    return replace(result, columns=cols)
+    dropped = [c.key for c in result.columns if c not in cols]
+    return replace(result, columns=cols, frame=result.frame.drop(columns=dropped))
 
 
 def terminal_width() -> int:

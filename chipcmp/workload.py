@@ -71,6 +71,8 @@ def _unknown_note(df: pd.DataFrame, key: str, needs: list[str]) -> list[str]:
 class TrainPlan:
     params: float
     tokens: float
+    active_params: float | None = None  # per token, for a mixture-of-experts model
+    model: str = ""
     precision: str = "bf16"
     mfu: float = 0.4
     chips: int | None = None
@@ -107,7 +109,8 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     plan.check()
     p = check_precision(plan.precision)
     df = select(ds, chips, filters)
-    flops = 6.0 * plan.params * plan.tokens
+    n_compute = plan.active_params or plan.params
+    flops = 6.0 * n_compute * plan.tokens
     peak = df[p.column] * 1e12
     out = df[["name", "vendor"]].copy()
     out["peak_tflops"] = df[p.column]
@@ -126,8 +129,10 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     sort = "days" if plan.chips is not None else ("cluster_chips" if plan.days is not None else "chip_hours")
     out = out.sort_values([sort, "name"], na_position="last", kind="mergesort")
     # assumptions travel with the data (CSV columns, JSON meta) and under the table
-    assumptions = {"flops_formula": "6 * params * tokens (dense transformer)", "total_flops": flops,
-                   "params": plan.params, "tokens": plan.tokens, "precision": p.name, "mfu": plan.mfu,
+    assumptions = {"flops_formula": "6 * active params * tokens" if plan.active_params else
+                   "6 * params * tokens (dense transformer)", "total_flops": flops, "model": plan.model or None,
+                   "params": plan.params, "active_params": n_compute, "tokens": plan.tokens, "precision": p.name,
+                   "mfu": plan.mfu,
                    "pue": plan.pue, "kwh_usd": plan.kwh_usd, "rent_usd_per_chip_hour": plan.rent_usd_hour}
     for k in ("precision", "mfu", "pue", "flops_formula"):
         out[k] = assumptions[k]
@@ -145,8 +150,10 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     if plan.rent_usd_hour:
         cols.append(Col("rental_usd", "Rental (USD)", True))
     footer = [
-        f"Compute: 6 × {human_count(plan.params)} params × {human_count(plan.tokens)} tokens = {flops:.3g} FLOPs "
-        "(dense transformer).",
+        (f"Compute: 6 × {human_count(n_compute)} active params (of {human_count(plan.params)}, mixture of experts) × "
+         if plan.active_params and plan.active_params < plan.params else
+         f"Compute: 6 × {human_count(plan.params)} params × ")
+        + f"{human_count(plan.tokens)} tokens = {flops:.3g} FLOPs.",
         f"Assumed: {p.label} dense peak, MFU {plan.mfu:g}, PUE {plan.pue:g}"
         + ("" if plan.pue > 1 else " (chip TDP only: no cooling, hosts or network)")
         + (f", electricity {plan.kwh_usd:g} USD/kWh" if plan.kwh_usd else "")
@@ -158,93 +165,10 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     no_tdp = known["chip_hours"].notna() & known["tdp_w"].isna()
     if no_tdp.any():
         notes.append(f"{int(no_tdp.sum())} chips have unknown energy and electricity cost for lack of tdp_w")
-    title = f"Training a {human_count(plan.params)}-parameter model on {human_count(plan.tokens)} tokens"
+    what = plan.model or f"a {human_count(plan.params)}-parameter model"
+    title = f"Training {what} on {human_count(plan.tokens)} tokens"
     return Result(out, cols, title=title,
                   messages=notes, notes=footer, assumptions=assumptions)
-
-
-@dataclass(frozen=True)
-class ServePlan:
-    params: float
-    weight_bytes: float = 2.0  # per parameter
-    precision: str = "bf16"  # compute precision for prefill and the roofline
-    kv_gb: float | None = None
-    context: int | None = None
-    batch: int = 1
-    layers: int | None = None
-    kv_hidden: int | None = None  # KV heads × head dim
-    kv_bytes: float = 2.0
-
-
-def kv_cache_gb(plan: ServePlan) -> float:
-    """KV cache in decimal GB: given directly, or 2 (K and V) × layers × context × batch × kv_hidden × bytes."""
-    if plan.kv_gb is not None:
-        return plan.kv_gb
-    shape = (plan.context, plan.layers, plan.kv_hidden)
-    if all(v is None for v in shape):
-        return 0.0
-    if any(v is None for v in shape):
-        raise UsageError("a KV cache needs --context, --layers and --kv-hidden together (or --kv-gb directly)")
-    return 2.0 * plan.layers * plan.context * plan.batch * plan.kv_hidden * plan.kv_bytes / 1e9  # type: ignore[operator]
-
-
-def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> Result:
-    """Chips to hold weights + KV cache, memory-bound decode limit, compute-bound prefill limit, and which binds."""
-    import numpy as np
-
-    p = check_precision(plan.precision)
-    for name, v in (("--batch", plan.batch), ("--context", plan.context), ("--layers", plan.layers),
-                    ("--kv-hidden", plan.kv_hidden)):
-        if v is not None and v < 1:
-            raise UsageError(f"{name} {v} must be at least 1")
-    check_positive(plan.weight_bytes, "--bytes-per-param")
-    check_positive(plan.kv_bytes, "--kv-bytes")
-    check_positive(plan.kv_gb, "--kv-gb", upper=1e7)
-    check_positive(plan.weight_bytes, "--bytes-per-param", upper=8)
-    check_positive(plan.kv_bytes, "--kv-bytes", upper=8)
-    for name, v, top in (("--batch", plan.batch, 1_000_000), ("--context", plan.context, 100_000_000),
-                         ("--layers", plan.layers, 100_000), ("--kv-hidden", plan.kv_hidden, 10_000_000)):
-        if v is not None and v > top:
-            raise UsageError(f"{name} {v} is out of range: at most {top:,}")
-    df = select(ds, chips, filters)
-    weights_gb = plan.params * plan.weight_bytes / 1e9
-    kv_gb = kv_cache_gb(plan)
-    out = df[["name", "vendor", "memory_gb", "memory_bw_tbs"]].copy()
-    out["chips_to_hold"] = np.ceil((weights_gb + kv_gb) / df["memory_gb"].where(df["memory_gb"] > 0))
-    n = out["chips_to_hold"]
-    # One decode step reads every weight once plus the sequence's KV cache; the chips holding the model share it.
-    bytes_per_token = (weights_gb + kv_gb / plan.batch) * 1e9
-    out["decode_tokens_s"] = n * df["memory_bw_tbs"] * 1e12 / bytes_per_token
-    out["peak_tflops"] = df[p.column]
-    out["prefill_tokens_s"] = n * df[p.column] * 1e12 / (2.0 * plan.params)
-    intensity = 2.0 * plan.params * plan.batch / ((weights_gb + kv_gb) * 1e9)  # FLOP per byte of one decode step
-    ridge = df[p.column] / df["memory_bw_tbs"]
-    out["decode_intensity"] = intensity
-    out["ridge_point"] = ridge
-    out["decode_bound"] = _bound(intensity, ridge)
-    out = out.sort_values(["decode_tokens_s", "name"], ascending=[False, True], na_position="last", kind="mergesort")
-    assumptions = {"params": plan.params, "bytes_per_param": plan.weight_bytes, "weights_gb": weights_gb,
-                   "kv_cache_gb": kv_gb, "batch": plan.batch, "precision": p.name,
-                   "decode_formula": "chips × memory BW / (weight bytes + KV bytes per sequence)",
-                   "prefill_formula": "chips × peak FLOPs / (2 × params)"}
-    for k in ("batch", "precision", "weights_gb", "kv_cache_gb"):
-        out[k] = assumptions[k]
-    cols = [Col.of("name"), Col.of("vendor"), Col.of("memory_gb"), Col("chips_to_hold", "Chips to hold", True,
-            kind="count"), Col("decode_tokens_s", "Decode tok/s (1 seq)", True),
-            Col("prefill_tokens_s", "Prefill tok/s", True), Col("ridge_point", "Ridge (FLOP/B)", True),
-            Col("decode_bound", f"Decode at batch {plan.batch}")]
-    footer = [
-        f"Weights {weights_gb:,.1f} GB ({human_count(plan.params)} params × {plan.weight_bytes:g} B) + KV cache "
-        f"{kv_gb:,.1f} GB ({plan.kv_bytes:g} B per element); chips to hold = ceil(total / memory), nothing else "
-        "counted.",
-        "Decode limit = chips × memory bandwidth / bytes read per token (upper bound, one sequence); prefill limit = "
-        f"chips × {p.label} dense peak / (2 × params) (upper bound).",
-        f"Roofline: a decode step at batch {plan.batch} does {intensity:.3g} FLOP per byte; below a chip's ridge "
-        "point it is memory-bound.",
-    ]
-    notes = _unknown_note(out.assign(**{p.column: df[p.column]}), "decode_tokens_s", ["memory_gb", "memory_bw_tbs"])
-    return Result(out, cols, title=f"Serving a {human_count(plan.params)}-parameter model", messages=notes,
-                  notes=footer, assumptions=assumptions)
 
 
 def _bound(intensity: float | pd.Series, ridge: pd.Series) -> pd.Series:
