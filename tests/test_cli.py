@@ -11,7 +11,7 @@ import pytest
 from chipcmp import schema
 
 COMMANDS = ["list", "show", "compare", "rank", "export", "metrics", "audit", "controls", "train", "serve",
-            "roofline", "plot"]
+            "roofline", "plot", "models", "systems", "match", "calibration"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -28,6 +28,12 @@ DATA_COMMANDS = [
     ["controls", "--tpp", "3000"],
     ["train", "H100", "--params", "70B", "--tokens", "2T", "--chips", "1024"],
     ["serve", "H100", "--params", "70B"],
+    ["serve", "H20", "--model", "DeepSeek-V3", "--weights", "fp8"],
+    ["models"],
+    ["systems"],
+    ["match", "Ascend 910B", "--to", "H100", "--count", "100"],
+    ["calibration"],
+    ["show", "H20", "--sources"],
     ["roofline", "--intensity", "100"],
     ["plot", "memory_bw_tbs", "bf16_tflops"],
     ["plot", "--bar", "tpp", "--top", "5"],
@@ -47,7 +53,7 @@ def test_every_command_has_the_same_json_envelope(cli, args):
     assert all(list(c) == COLUMN_KEYS for c in data["columns"])
     names = [c["name"] for c in data["columns"]]
     assert all(set(names) <= set(row) for row in data["rows"])  # every declared column is in every row
-    if args[0] in ("metrics", "audit") or "--tpp" in args:
+    if args[0] in ("metrics", "audit", "models") or "--tpp" in args:
         assert data["data"] is None or list(data["data"]) == ["version", "files"]
     else:
         assert list(data["data"]) == ["version", "files"]

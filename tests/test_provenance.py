@@ -1,0 +1,120 @@
+"""Every figure traceable: the audit checks chips.csv against sources.csv, and the tool shows sources, alternative
+values, rank ranges, and "not supported" apart from "unknown"."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+CHIPS = ("name,vendor,kind,interconnect_gbs,bf16_tflops,fp8_tflops,tdp_w,sources,notes\n"
+         "Good,Acme,gpu,900,100,200,300,https://acme.example/datasheet,\n"
+         "{row}\n")
+SOURCES = ("table,name,field,value,source_url,source_kind,locator,read_date,role,note\n"
+           "chips,Good,interconnect_gbs,900,https://acme.example/datasheet,vendor,p. 2,2026-11-26,chosen,"
+           "18 links x 50 GB/s bidirectional\n"
+           "chips,Good,bf16_tflops,100,https://acme.example/datasheet,vendor,p. 2,2026-11-26,chosen,\n"
+           "chips,Good,fp8_tflops,200,https://acme.example/datasheet,vendor,p. 2,2026-11-26,chosen,\n"
+           "chips,Good,tdp_w,300,https://acme.example/datasheet,vendor,p. 2,2026-11-26,chosen,\n"
+           "{rows}")
+DENY = "match,reason\nmirror.example,mirror\n"
+
+
+def audit(cli, tmp_path, row: str, rows: str):
+    (tmp_path / "chips.csv").write_text(CHIPS.format(row=row))
+    (tmp_path / "sources.csv").write_text(SOURCES.format(rows=rows))
+    (tmp_path / "denylist.csv").write_text(DENY)
+    r = cli("audit", str(tmp_path / "chips.csv"), "--format", "csv")
+    return r, [(x["chip"], x["column"], x["code"]) for x in csv.DictReader(io.StringIO(r.stdout))]
+
+
+OK = "chips,Bad,{f},{v},https://acme.example/b,vendor,p. 1,2026-11-26,chosen,{n}\n"
+
+
+@pytest.mark.parametrize(("row", "rows", "expected"), [
+    # a figure without provenance
+    ("Bad,Acme,gpu,,50,,,https://acme.example/b,", "", ("Bad", "bf16_tflops", "no-provenance")),
+    # a value that differs from every source
+    ("Bad,Acme,gpu,,50,,,https://acme.example/b,", OK.format(f="bf16_tflops", v="60", n=""),
+     ("Bad", "bf16_tflops", "not-in-sources")),
+    # a deny-listed sole source
+    ("Bad,Acme,gpu,,50,,,https://acme.example/b,",
+     "chips,Bad,bf16_tflops,50,https://mirror.example/copy,press,p. 1,2026-11-26,chosen,\n",
+     ("Bad", "sources.csv", "denied-chosen")),
+    # an unmarked interconnect: nothing says which direction
+    ("Bad,Acme,gpu,450,,,,https://acme.example/b,", OK.format(f="interconnect_gbs", v="450", n="NVLink"),
+     ("Bad", "interconnect_gbs", "interconnect-direction")),
+    # n/a where the chip's own notes say it is supported
+    ("Bad,Acme,gpu,,,n/a,,https://acme.example/b,The chip supports FP8 natively.",
+     OK.format(f="fp8_tflops", v="n/a", n=""), ("Bad", "fp8_tflops", "na-but-supported")),
+])
+def test_audit_catches_provenance_problems(cli, tmp_path, row, rows, expected):
+    r, found = audit(cli, tmp_path, row, rows)
+    assert r.exit_code == 1, r.stderr
+    assert expected in found
+    assert not any(chip == "Good" for chip, _, _ in found)  # the clean row is not blamed
+
+
+def test_audit_passes_a_clean_figure_set(cli, tmp_path):
+    r, found = audit(cli, tmp_path, "Bad,Acme,gpu,,50,,,https://acme.example/b,",
+                     OK.format(f="bf16_tflops", v="50", n=""))
+    assert r.exit_code == 0, r.stdout
+    assert found == []
+
+
+def test_bundled_data_is_covered_figure_by_figure(cli):
+    r = cli("audit")
+    assert r.exit_code == 0, r.stdout
+    assert "0 errors, 0 warnings" in r.stderr
+
+
+def test_910b_alternative_figure_is_shown(cli):
+    """Huawei's CANN guide prints '353T/376T @BF16,FP16': 353.9 Cube-only (chosen), 376 with the Vector unit."""
+    r = cli("show", "Ascend 910B", "--format", "json")
+    rows = {x["field"]: x for x in json.loads(r.stdout)["rows"]}
+    assert rows["bf16_tflops"]["value"] == 353.9
+    assert "376" in rows["bf16_tflops"]["other_values"]
+    s = cli("show", "Ascend 910B", "--sources", "--format", "csv")
+    got = [x for x in csv.DictReader(io.StringIO(s.stdout)) if x["field"] == "bf16_tflops"]
+    assert {x["role"] for x in got} >= {"chosen", "alternative"}
+    assert any(x["value"] in ("376", "376.0") and x["role"] == "alternative" for x in got)
+
+
+def test_910b_rank_range(cli):
+    r = cli("rank", "--metric", "bf16_tflops", "--country", "CN", "--format", "csv")
+    rows = {x["name"]: x for x in csv.DictReader(io.StringIO(r.stdout))}
+    assert "–" in rows["Ascend 910B"]["rank_range"]  # 353.9 vs 376: the order among Huawei parts is not robust
+    lo, hi = (int(x) for x in rows["Ascend 910B"]["rank_range"].split("–"))
+    assert lo <= int(rows["Ascend 910B"]["rank"]) <= hi
+
+
+def test_compare_marks_a_figure_with_a_range(cli):
+    r = cli("compare", "Ascend 910B", "H20", "--metrics", "bf16_tflops")
+    assert "353.9~" in r.stdout
+    assert "BF16 Ascend 910B 353.9–376" in r.stdout
+
+
+def test_not_supported_and_unknown_look_different(cli):
+    """A100 has no FP8 units (NVIDIA's A100 spec table lists no FP8): n/a. MLU590's FP8 is simply unpublished: —."""
+    r = cli("compare", "A100", "MLU590", "--metrics", "fp8_tflops")
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("FP8"))
+    assert "n/a" in line and "—" in line
+    j = json.loads(cli("list", "--where", "name==A100 SXM 80GB", "--columns", "name,fp8_tflops,tdp_w",
+                       "--format", "json").stdout)
+    assert j["rows"][0]["fp8_tflops"] == "n/a"
+    rank = cli("rank", "--metric", "fp8_tflops")
+    assert "that do not support it (fp8_tflops n/a)" in rank.stderr
+
+
+def test_confidence_is_derived_from_source_kinds(cli):
+    got = {x["name"]: x for x in csv.DictReader(io.StringIO(cli("list", "--columns", "name,confidence", "--format",
+                                                                 "csv").stdout))}
+    assert got["H100 SXM"]["confidence"] == "official"  # NVIDIA's own spec table
+    assert got["MLU590"]["confidence"] == "unverified"  # nothing published that a source backs
+
+
+def test_announced_chip_says_its_figures_are_preliminary(cli):
+    r = cli("show", "Rubin")
+    assert "Announced, not shipping" in r.stdout
