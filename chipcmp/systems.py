@@ -206,7 +206,7 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
         row: dict[str, object] = {"metric": m}
         if not (_known(va) and _known(vb) and va > 0):
             lbl, side = (a_lbl, a) if not _known(va) or not va else (b_lbl, b)
-            inputs = [m] if m in ds.frame.columns else [i for i in getattr(check_field(m), "inputs", ())]
+            inputs = [m] if m in ds.frame.columns else list(getattr(check_field(m), "inputs", ()))
             na = any(ds.is_unsupported(lbl, i) for i in inputs)
             row["note"] = f"{side['name']} {'does not support it' if na else 'has no known figure'}"
             rows.append(row)
