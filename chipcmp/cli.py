@@ -229,18 +229,24 @@ PriceOpt = Annotated[list[str], typer.Option(
     "--price", metavar="CHIP=USD", rich_help_panel="Data",
     help="Override a chip's price for this run, e.g. --price 'H100 SXM=25000' (repeatable).")]
 
+PriceKind = enum.Enum("PriceKind", [(k, k) for k in ("any", "list", "street", "analyst", "kit")],  # type: ignore[misc]
+                      type=str)
+PriceKindOpt = Annotated[PriceKind, typer.Option(
+    "--price-kind", rich_help_panel="Data", case_sensitive=False,
+    help="Which published purchase price to use: the latest of any kind, or of one kind.")]
 # name -> (annotation, default): the one place a shared option is declared
 SHARED: dict[str, tuple[Any, Any]] = {
     "vendor": (VendorOpt, []), "country": (CountryOpt, []), "kind": (KindOpt, []), "since": (SinceOpt, None),
     "where": (WhereOpt, []),
-    "fmt": (FormatOpt, None), "output": (OutputOpt, None), "columns": (ColumnsOpt, None), "wide": (WideOpt, False),
-    "no_bars": (NoBarsOpt, False),
+    "fmt": (FormatOpt, None), "output": (OutputOpt, None), "columns": (ColumnsOpt, None),
+    "wide": (WideOpt, False), "no_bars": (NoBarsOpt, False),
     "data": (DataOpt, None), "add": (AddOpt, []), "price": (PriceOpt, []),
+    "price_kind": (PriceKindOpt, PriceKind("any")),
 }
 GROUPS = {
     "filters": ("vendor", "country", "kind", "since", "where"),
     "output": ("fmt", "output", "columns", "wide", "no_bars"),
-    "data": ("data", "add", "price"),
+    "data": ("data", "add", "price", "price_kind"),
 }
 
 

@@ -348,8 +348,9 @@ def figure_sources(ds: Dataset, query: str) -> Result:
             Col("kind", "Kind"), Col("source", "Source", keep=True), Col("locator", "Where in it"),
             Col("note", "Note")]
     notes = ["chosen: the value the tool uses; alternative: another value an acceptable source gives (it makes a "
-             "range); superseded: an older figure the vendor replaced; rejected: a source chipcmp does not accept "
-             "(mirror, content farm, wiki), kept for the record."]
+             "range); superseded: an older figure the vendor replaced; discounted: a reading that does not apply "
+             "(another variant, a rounding, an unclear basis); rejected: a source chipcmp does not accept (mirror, "
+             "content farm, wiki), kept for the record."]
     return Result(frame, cols, title=f"Sources of {name}'s figures", notes=notes,
                   assumptions={"chip": name, "confidence": provenance.row_confidence(name)})
 

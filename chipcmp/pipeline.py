@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from chipcmp.dataset import Dataset
     from chipcmp.result import Result
 
-DATA_OPTIONS = ("data", "add", "price")
+DATA_OPTIONS = ("data", "add", "price", "price_kind")
 # A console to render tables into instead of stdout (a test forcing terminal mode, a program embedding chipcmp).
 CONSOLE: Console | None = None
 FILTER_OPTIONS = ("vendor", "country", "kind", "since", "where")
@@ -51,6 +51,7 @@ class Context:
     data: Path | None = None
     add: list[Path] = field(default_factory=list)
     prices: list[str] = field(default_factory=list)
+    price_kind: str = "any"
     filters: Filters = field(default_factory=Filters)
     fmt: OutputFormat | None = None
     output: Path | None = None
@@ -69,6 +70,7 @@ class Context:
             data=options.get("data"),
             add=list(options.get("add") or []),
             prices=list(options.get("price") or []),
+            price_kind=str(getattr(options.get("price_kind"), "value", options.get("price_kind") or "any")),
             filters=Filters(_split(options.get("vendor") or []), _split(options.get("country") or []),
                             _split(options.get("kind") or []), options.get("since"),
                             tuple(options.get("where") or [])),
@@ -89,7 +91,7 @@ class Context:
         """The chips, loaded once, with every overlay and price override; warnings and provenance on stderr."""
         from chipcmp.dataset import load_dataset
 
-        ds = load_dataset(self.data, self.add, self.prices)
+        ds = load_dataset(self.data, self.add, self.prices, self.price_kind)
         for w in ds.warnings:
             say(f"warning: {w}")
         if self.data is not None or self.add or self.prices or ds.sources[0].label != "bundled":

@@ -121,7 +121,7 @@ def ranges() -> dict[tuple[str, str], tuple[float, float]]:
     for key, rows in _by_figure().items():
         values = [v for r in rows if r.get("role") in ("chosen", "alternative")
                   and (v := _num(r.get("value", ""))) is not None]
-        if len(values) > 1 and max(values) > min(values):
+        if len(values) > 1 and max(values) - min(values) > 0.01 * max(values):  # rounding is no disagreement
             out[key] = (min(values), max(values))
     return out
 

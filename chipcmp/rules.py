@@ -72,7 +72,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "2023-10", "Advanced computing items (TPP and performance density)", "2023-11-17",
         "88 FR 73458 (2023-10-25), ECCN 3A090.a / 3A090.b",
-        "https://chipclaims.com/articles/eccn-3a090-tpp-performance-density-thresholds-2026-06-16",
+        "",
         (
             Outcome("3A090.a", ((TPP_4800,), (_ge("tpp", 1600, "TPP ≥ 1,600"), _ge("pd", 5.92, "PD ≥ 5.92")))),
             Outcome("3A090.b", (
@@ -101,9 +101,8 @@ _H20 = ("https://www.nbcsandiego.com/news/business/money-report/nvidia-says-it-w
 _GP10 = "https://blog.freshfields.us/post/102ksla/bis-guidance-targets-prc-advanced-computing-integrated-circuits-in-high-probabil"
 FLAGS: dict[str, tuple[str, str]] = {
     "H20": ("Apr 2025: US licence required for China, whatever the thresholds (NVIDIA filing, 2025-04-15)", _H20),
-    "MI308X": ("Apr 2025: US licence required for China (Reuters, as reported with the H20 requirement)",
-               "https://vuink.com/post/gbzfuneqjner-d-dpbz/tech-industry/artificial-intelligence/nvidia-writes-off-"
-               "usd5-5-billion-in-gpus-as-us-govt-chokes-off-supply-of-h20s-to-china"),
+    "MI308X": ("Apr 2025: US licence required for China (AMD's MI308 named with the H20 requirement, tech360.tv)",
+               "https://www.biz360.tv/nvidia-hit-sgd-7-5-billion-charge-us-blocks-ai-chip-sales-china"),
     "Ascend 910B": ("May 2025 BIS guidance: presumed subject to General Prohibition 10 (use without BIS "
                     "authorisation risks enforcement)", _GP10),
     "Ascend 910C": ("May 2025 BIS guidance: presumed subject to General Prohibition 10 (use without BIS "

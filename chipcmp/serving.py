@@ -242,7 +242,8 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
             "note": "; ".join(x for x in (
                 f"replica of {e.chips} crosses the {int(chip['domain'])}-chip scale-up domain"
                 if e.crosses_domain else "",
-                f"no {p.label} units: {prec.label} compute" if prec is not p else "") if x),
+                f"no {p.label} units: {prec.label} compute" if prec is not p else "",
+                "TDP unknown: no energy, so no $/M tok (buy) or tokens/kWh" if not _num(r["tdp_w"]) else "") if x),
         })
     out = pd.DataFrame(rows)
     for c in ("chips_per_replica", "batch", "tokens_s_replica", "tokens_s_chip", "tpot_ms", "tokens_s_user",

@@ -127,7 +127,7 @@ def test_serve_cost_per_million_tokens(cli):
 
 def test_serve_fp8_weights_on_a_chip_without_fp8_say_so(cli):
     got = rows(cli, "serve", "Ascend 910B", "--model", "Llama 3.1 70B", "--weights", "fp8")
-    assert got["Ascend 910B"]["note"] == "no FP8 units: BF16 compute"
+    assert got["Ascend 910B"]["note"].startswith("no FP8 units: BF16 compute")
     assert float(got["Ascend 910B"]["tokens_s_chip"]) > 0
 
 
