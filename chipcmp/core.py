@@ -377,6 +377,9 @@ def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, p
     spans = provenance.ranges()
     f = schema.FIELD_BY_NAME[name]
     inputs = list(f.inputs) if isinstance(f, schema.Metric) else [name]
+    chips = set(df["name"])
+    if not any((chip, c) in spans for chip in chips for c in inputs):
+        return None  # the common case, decided without touching pandas
     lo = {c: df[c].copy() for c in inputs if c in df.columns}
     hi = {c: df[c].copy() for c in inputs if c in df.columns}
     found = False

@@ -191,12 +191,7 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
         _check_bools(source, shown, names, bools[0])
     unsupported: set = set()
     if has_na and numeric:
-        with _open_binary(source) as stream:
-            raw = pd.read_csv(stream, dtype=str, names=names, header=0, usecols=numeric, encoding="utf-8-sig",
-                              keep_default_na=False, skipinitialspace=True)
-        for col in numeric:
-            hit = raw[col].str.strip().str.lower().eq(NOT_SUPPORTED)
-            unsupported |= {(label, col) for label in raw.index[hit]}
+        unsupported = _unsupported_cells(source, names, numeric)
     if unknown:
         df = df.drop(columns=unknown)
     _check_values(df, shown)
@@ -209,6 +204,38 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
 
 
 NOT_SUPPORTED = "n/a"
+
+
+def _unsupported_cells(source: Path | bytes, names: list[str], numeric: list[str]) -> set[tuple[int, str]]:
+    """(row label, column) of every "n/a" in a numeric column. The csv module for an ordinary file (a few hundred
+    rows: faster than a second pandas parse), pandas' C reader for a big one."""
+    import csv
+    import io
+
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if size < (2 << 20):
+        raw = source if isinstance(source, bytes) else source.read_bytes()
+        rows = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
+        next(rows, None)
+        where = [(i, n) for i, n in enumerate(names) if n in numeric]
+        found = set()
+        label = 0
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line is no record, for pandas either
+            found |= {(label, n) for i, n in where if i < len(row) and row[i].strip().lower() == NOT_SUPPORTED}
+            label += 1
+        return found
+    import pandas as pd
+
+    with _open_binary(source) as stream:
+        table = pd.read_csv(stream, dtype=str, names=names, header=0, usecols=numeric, encoding="utf-8-sig",
+                            keep_default_na=False, skipinitialspace=True)
+    out: set[tuple[int, str]] = set()
+    for col in numeric:
+        hit = table[col].str.strip().str.lower().eq(NOT_SUPPORTED)
+        out |= {(label, col) for label in table.index[hit]}
+    return out
 
 
 def _contains(source: Path | bytes, needle: bytes) -> bool:

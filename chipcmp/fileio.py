@@ -12,6 +12,7 @@ The renderers and `plot` write through here; the loader and the audit read throu
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -79,6 +80,7 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1)
 def bundled_dir() -> Path:
     """The folder of the data files shipped inside the package.
 

@@ -52,7 +52,9 @@ def _read(name: str) -> list[dict[str, str]]:
 def _read_cached(path: str, _mtime: int, _size: int) -> list[dict[str, str]]:
     try:
         with open(path, encoding="utf-8", newline="") as f:
-            return [{k: (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(f)]
+            reader = csv.reader(f)
+            header = [h.strip() for h in next(reader, [])]
+            return [dict(zip(header, row, strict=False)) for row in reader if row]
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"bundled {Path(path).name} cannot be read ({e}); reinstall chipcmp") from None
 
@@ -104,9 +106,9 @@ def _by_chip() -> dict[str, dict[str, list[dict[str, str]]]]:
     return _INDEX[id(rows)]
 
 
-def row_confidence(name: str) -> str:
+def row_confidence(name: str, by_chip: dict[str, dict[str, list[dict[str, str]]]] | None = None) -> str:
     """The weakest confidence among the chip's throughput figures (all its figures when it has none)."""
-    figures = {f: rows for f, rows in _by_chip().get(name, {}).items()
+    figures = {f: rows for f, rows in (by_chip if by_chip is not None else _by_chip()).get(name, {}).items()
                if any(r.get("role") == "chosen" and r.get("value", "").lower() != "n/a" for r in rows)}
     if not figures:
         return "unverified"  # nothing published that a source backs
@@ -114,9 +116,20 @@ def row_confidence(name: str) -> str:
     return max((figure_confidence(rows) for rows in throughput.values()), key=CONFIDENCE_ORDER.index)
 
 
+_RANGES: dict[int, dict[tuple[str, str], tuple[float, float]]] = {}
+
+
 def ranges() -> dict[tuple[str, str], tuple[float, float]]:
     """(chip, field) -> (low, high) where acceptable sources disagree on a number (alternatives included,
-    superseded and rejected rows left out)."""
+    superseded and rejected rows left out). Built once per version of sources.csv."""
+    rows = sources()
+    if id(rows) not in _RANGES:
+        _RANGES.clear()
+        _RANGES[id(rows)] = _ranges()
+    return _RANGES[id(rows)]
+
+
+def _ranges() -> dict[tuple[str, str], tuple[float, float]]:
     out = {}
     for key, rows in _by_figure().items():
         values = [v for r in rows if r.get("role") in ("chosen", "alternative")
@@ -202,6 +215,7 @@ def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
 
     A cell the chips file already fills is kept (a user's --add overlay comes later and wins anyway)."""
     names = df["name"]
+    by_chip = _by_chip()
     buy, rent = latest_prices(price_kind)
     best: dict[tuple[str, str], float] = {}
     for r in _read(MEASURED):
@@ -217,7 +231,7 @@ def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
         "rent_usd_hour": [rent[n].usd if n in rent else float("nan") for n in names],
         "rent_source": [f"{rent[n].provider} {rent[n].region} {rent[n].date} {rent[n].source}".strip()
                         if n in rent else None for n in names],
-        "confidence": [row_confidence(n) or None for n in names],
+        "confidence": [row_confidence(n, by_chip) or None for n in names],
         **{col: [best.get((n, col), float("nan")) for n in names] for col in MEASURED_COLUMNS.values()},
     }
     fixed = {}
