@@ -62,8 +62,9 @@ _NEEDS = {"tpp": "throughput", "pd": "die area", "interconnect_gbs": "interconne
 
 def _unknown_reason(df: pd.DataFrame, rule: Rule) -> list[str]:
     metrics = sorted({t.metric for t in rule.thresholds}, key=list(_NEEDS).index)
-    missing = df[metrics].isna()
-    return ["unknown (no " + ", ".join(_NEEDS[m] for m in metrics if row[m]) + ")" for _, row in missing.iterrows()]
+    missing = df[metrics].isna().to_numpy()
+    return ["unknown (no " + ", ".join(_NEEDS[m] for m, gone in zip(metrics, row, strict=True) if gone) + ")"
+            for row in missing]
 
 
 def what_if_frame(tflops: float | None, precision: str, tpp: float | None, die_area: float | None,

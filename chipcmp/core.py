@@ -207,9 +207,10 @@ def unsupported_mask(ds: Dataset, df: pd.DataFrame, name: str) -> pd.Series:
         if not f.inputs or f.inputs[0] not in schema.THROUGHPUT_COLUMNS or len(f.inputs) > 2:
             return pd.Series(False, index=df.index)
         column = f.inputs[0]
-    if not ds.unsupported:
+    labels = ds.unsupported_labels(column)
+    if not labels:
         return pd.Series(False, index=df.index)
-    return pd.Series([(label, column) in ds.unsupported for label in df.index], index=df.index)
+    return pd.Series(df.index.isin(list(labels)), index=df.index)
 
 
 def mark_unsupported(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
@@ -380,27 +381,35 @@ def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, p
     chips = set(df["name"])
     if not any((chip, c) in spans for chip in chips for c in inputs):
         return None  # the common case, decided without touching pandas
-    lo = {c: df[c].copy() for c in inputs if c in df.columns}
-    hi = {c: df[c].copy() for c in inputs if c in df.columns}
+    cols = [c for c in inputs if c in df.columns]
+    n = len(df)
+    lo = {c: df[c].to_numpy(dtype="float64", copy=True) for c in cols}
+    hi = {c: df[c].to_numpy(dtype="float64", copy=True) for c in cols}
     found = False
-    for label, chip in zip(df.index, df["name"], strict=True):
+    for pos, (label, chip) in enumerate(zip(df.index, df["name"], strict=True)):
         if ds.origin(label, "*"):
             continue
-        for c, low in lo.items():
+        for c in cols:
             span = spans.get((chip, c))
-            if span and pd.notna(df.at[label, c]) and not ds.origin(label, c):
-                low.at[label], hi[c].at[label] = span
+            if span and not np.isnan(lo[c][pos]) and not ds.origin(label, c):
+                lo[c][pos], hi[c][pos] = span
                 found = True
     if not found:
         return None
     if not isinstance(f, schema.Metric):
-        return lo[name], hi[name]
-    corners = itertools.product(*[(lo[c], hi[c]) for c in lo]) if len(lo) <= 3 else [tuple(lo.values()),
-                                                                                    tuple(hi.values())]
-    values = [f.compute(df.assign(**dict(zip(lo, combo, strict=True)))).replace([np.inf, -np.inf], np.nan)
-              for combo in corners]
-    stacked = pd.concat(values, axis=1)
-    return stacked.min(axis=1), stacked.max(axis=1)
+        return pd.Series(lo[name], index=df.index), pd.Series(hi[name], index=df.index)
+    # Every corner of the inputs' ranges in one frame (corners stacked row-wise), so the metric is computed once.
+    corners = list(itertools.product((0, 1), repeat=len(cols))) if len(cols) <= 3 else [(0,) * len(cols),
+                                                                                       (1,) * len(cols)]
+    stacked = pd.DataFrame({c: np.concatenate([(lo if corner[i] == 0 else hi)[c] for corner in corners])
+                            for i, c in enumerate(cols)})
+    values = f.compute(stacked).replace([np.inf, -np.inf], np.nan).to_numpy(dtype="float64").reshape(len(corners), n)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a chip whose metric is unknown at every corner
+        low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    return pd.Series(low, index=df.index), pd.Series(high, index=df.index)
 
 
 def rank_ranges(values: pd.Series, lo: pd.Series, hi: pd.Series, ascending: bool) -> pd.Series:

@@ -66,6 +66,10 @@ class Dataset:
     def is_unsupported(self, label: object, column: str) -> bool:
         return (label, column) in self.unsupported
 
+    def unsupported_labels(self, column: str) -> set[object]:
+        """Row labels whose `column` is n/a."""
+        return {label for label, c in self.unsupported if c == column}
+
     def describe(self) -> str:
         """'bundled + my.csv (2 cells overridden, 1 chip added)', for the note every output carries."""
         cells = sum(1 for (_, c) in self.overridden if c != "*")

@@ -90,20 +90,34 @@ def _by_figure() -> dict[tuple[str, str], list[dict[str, str]]]:
     return {(n, f): rows for n, fields in _by_chip().items() for f, rows in fields.items()}
 
 
-_INDEX: dict[int, dict[str, dict[str, list[dict[str, str]]]]] = {}
-
-
 def _by_chip() -> dict[str, dict[str, list[dict[str, str]]]]:
-    """sources.csv by chip and field, built once per version of the file (the rows list is cached per mtime)."""
-    rows = sources()
-    if id(rows) not in _INDEX:
-        _INDEX.clear()
-        out: dict[str, dict[str, list[dict[str, str]]]] = {}
-        for r in rows:
-            if r.get("table") == "chips":
-                out.setdefault(r["name"], {}).setdefault(r["field"], []).append(r)
-        _INDEX[id(rows)] = out
-    return _INDEX[id(rows)]
+    """Chips' rows of sources.csv by chip and field, with only what confidence and ranges need (role, kind,
+    value): parsed once per version of the file, without building a full row for each of its lines."""
+    path = bundled_path(SOURCES)
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    return _index(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _index(path: str, _mtime: int, _size: int) -> dict[str, dict[str, list[dict[str, str]]]]:
+    out: dict[str, dict[str, list[dict[str, str]]]] = {}
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, [])
+            at = {h.strip(): i for i, h in enumerate(header)}
+            t, n, fld, v, k, r = (at[c] for c in ("table", "name", "field", "value", "source_kind", "role"))
+            width = max(t, n, fld, v, k, r)
+            for row in reader:
+                if len(row) > width and row[t] == "chips":
+                    out.setdefault(row[n], {}).setdefault(row[fld], []).append(
+                        {"value": row[v], "source_kind": row[k], "role": row[r]})
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError) as e:
+        raise DataError(f"bundled {SOURCES} cannot be read ({e}); reinstall chipcmp") from None
+    return out
 
 
 def row_confidence(name: str, by_chip: dict[str, dict[str, list[dict[str, str]]]] | None = None) -> str:
@@ -122,11 +136,11 @@ _RANGES: dict[int, dict[tuple[str, str], tuple[float, float]]] = {}
 def ranges() -> dict[tuple[str, str], tuple[float, float]]:
     """(chip, field) -> (low, high) where acceptable sources disagree on a number (alternatives included,
     superseded and rejected rows left out). Built once per version of sources.csv."""
-    rows = sources()
-    if id(rows) not in _RANGES:
+    index = _by_chip()
+    if id(index) not in _RANGES:
         _RANGES.clear()
-        _RANGES[id(rows)] = _ranges()
-    return _RANGES[id(rows)]
+        _RANGES[id(index)] = _ranges()
+    return _RANGES[id(index)]
 
 
 def _ranges() -> dict[tuple[str, str], tuple[float, float]]:
