@@ -346,7 +346,7 @@ def figure_sources(ds: Dataset, query: str) -> Result:
                            "locator": r.get("locator", ""), "read": r.get("read_date", ""),
                            "note": r.get("note", "")} for r in rows])
     cols = [Col("field", "Field", keep=True), Col("value", "Value", numeric=True, keep=True), Col("role", "Role"),
-            Col("kind", "Kind"), Col("source", "Source", keep=True), Col("locator", "Where in it"),
+            Col("kind", "Kind"), Col("source", "Source", keep=True, whole=True), Col("locator", "Where in it"),
             Col("note", "Note")]
     notes = ["chosen: the value the tool uses; alternative: another value an acceptable source gives (it makes a "
              "range); superseded: an older figure the vendor replaced; discounted: a reading that does not apply "

@@ -157,6 +157,7 @@ class _Column:
     is_bar: bool = False
     better: list[bool | None] | None = None
     first: bool = False  # the row's name: cut last, and never below 20 characters
+    whole: bool = False  # never cut
 
     @property
     def natural(self) -> int:
@@ -168,7 +169,7 @@ class _Column:
         """The narrowest this column may get: numbers whole, words whole (text wraps between them; only a word
         longer than 16 characters is cut with '…'), header words up to 12 characters whole, and the first
         column (the row's name) at least 20 characters when it has them."""
-        if self.is_bar:
+        if self.is_bar or self.whole:
             return self.natural
         numbers = max((len(c) for c in self.cells if _NUMBER_CELL.match(c)), default=0)
         words = max((len(w) for c in self.cells if not _NUMBER_CELL.match(c) for w in c.split()), default=0)
@@ -187,7 +188,8 @@ def _layout(result: Result, frame: pd.DataFrame, bars: bool) -> list[_Column]:
         cells = [_cell_text(result, pos, col, v, k) for pos, (v, k) in enumerate(zip(values, kinds, strict=True))]
         better = [result.better.get((pos, col.key)) for pos in range(len(rows))]
         out.append(_Column(col.key, clean(col.header), cells, col.numeric, col.keep,
-                           better=better if any(b is not None for b in better) else None, first=i == 0))
+                           better=better if any(b is not None for b in better) else None, first=i == 0,
+                           whole=col.whole))
         if col.bar and bars:
             nums = [v for v in values if isinstance(v, (int, float)) and not is_missing(v)]
             top = max((abs(v) for v in nums), default=0.0)

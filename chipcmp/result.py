@@ -23,6 +23,7 @@ class Col:
     kind: str = "float"  # "int": no decimals; "ratio": 0.32×; "row": the kind in Result.row_kinds
     name: str | None = None  # the CSV/JSON column name, when not the key (compare's chip columns)
     keep: bool = False  # never hidden to fit a narrow terminal (the name column, the ranked metric)
+    whole: bool = False  # never cut (a URL): a terminal too narrow for it gets the plain table, lines unbroken
     unit: str = ""
 
     @property

@@ -272,7 +272,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
             Col("ttft_s", "TTFT (s)", True), Col("usd_per_mtok_buy", "$/M tok (buy)", True, keep=True),
             Col("usd_per_mtok_rent", "$/M tok (rent)", True), Col("tokens_per_kwh", "Tok/kWh", True),
             Col("bound", "Bound"), Col("eff_source", "Efficiency (compute/BW)"),
-            Col("tokens_s_replica", "Out tok/s per replica", True), Col("note", "Note")]
+            Col("tokens_s_replica", "Out tok/s per replica", True), Col("note", "Note", keep=True)]
     kv = m.kv_elements_per_token()
     notes = [
         f"{m.name}: {m.params / 1e9:,.1f}B params ({m.active_params / 1e9:,.1f}B active per token"

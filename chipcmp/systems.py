@@ -235,7 +235,7 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
             Col("a_systems", f"{an} systems"), Col("b_systems", f"{bn} systems")]
     if model_flops:
         cols += [Col("a_train_days", f"{an} days", True), Col("b_train_days", f"{bn} days", True)]
-    cols.append(Col("note", "Note"))
+    cols.append(Col("note", "Note", keep=True))
     notes = [f"{count:,} × {bn}: how many {an} give the same total by each metric; power is chips × TDP (no "
              "hosts, network or cooling); cost is chips × the data's price (its kind and date: `chipcmp show`).",
              "Matching peak figures ignores what the interconnect and software deliver: a training cluster of "
