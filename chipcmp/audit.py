@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chipcmp import schema
-from chipcmp.dataset import NOT_SUPPORTED, open_source, read_header
+from chipcmp.dataset import open_source, read_header, scan_problem
 from chipcmp.errors import DataError
 from chipcmp.fileio import bundled_path
 from chipcmp.names import lookalike_pairs, name_problem
 from chipcmp.result import Col, Result
+from chipcmp.schema import NOT_SUPPORTED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -145,13 +146,8 @@ def _read_text(source: Path | bytes, shown: str) -> tuple[pd.DataFrame, list[int
 
 def _scan_findings(source: Path | bytes, nfields: int) -> list[Finding]:
     """What the loader's byte scan refuses (stray quotes, bare CRs, oversized fields): the audit agrees with it."""
-    from chipcmp.dataset import _first_ragged_row, _Problem
-
-    try:
-        _first_ragged_row(source, nfields)
-    except _Problem as p:
-        return [Finding(p.line, "", "", "error", "malformed", p.message)]
-    return []
+    found = scan_problem(source, nfields)
+    return [Finding(found[0], "", "", "error", "malformed", found[1])] if found else []
 
 
 def _n(x: float | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chipcmp.fileio import bundled_path
 from chipcmp.result import Col, Result
@@ -35,7 +35,7 @@ def calibration(ds: Dataset) -> Result:
 
     from chipcmp.models import find
     from chipcmp.names import resolve
-    from chipcmp.serving import DEFAULT_BW_EFF, DEFAULT_COMPUTE_EFF, ServePlan, best_batch, estimate
+    from chipcmp.serving import ServePlan, best_batch, chip_spec, estimate
 
     out = []
     for r in _rows():
@@ -69,14 +69,7 @@ def calibration(ds: Dataset) -> Result:
         wbytes = 1.0 if precision == "fp8" else 2.0
         plan = ServePlan(model, wbytes, 2.0, precision if precision in ("bf16", "fp8") else "bf16", prompt, output,
                          int(batch[1]) if batch else None, 60_000.0, replica=int(r["chips"]))
-        peak = chip[f"{plan.precision}_tflops"]
-        c_eff = chip.get(f"{plan.precision}_achieved_tflops")
-        b_eff = chip.get("memory_bw_achieved_tbs")
-        spec: dict[str, Any] = {"peak_tflops": float(peak), "memory_bw_tbs": float(chip["memory_bw_tbs"]),
-                "memory_gb": float(chip["memory_gb"]), "interconnect_gbs": float(chip["interconnect_gbs"] or 0),
-                "compute_eff": float(c_eff) / float(peak) if pd.notna(c_eff) else DEFAULT_COMPUTE_EFF,
-                "bw_eff": float(b_eff) / float(chip["memory_bw_tbs"]) if pd.notna(b_eff) else DEFAULT_BW_EFF,
-                "domain": None}
+        spec = chip_spec(chip, plan.precision, None)
         e = estimate(plan, spec, plan.batch) if plan.batch else best_batch(plan, spec)
         if e is None:
             continue

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from chipcmp import schema, where
 from chipcmp.errors import EmptyResult, UnknownMetric, UsageError
 from chipcmp.names import fold, fold_series, resolve, suggest
-from chipcmp.render import BETTER, NOT_SUPPORTED, WORSE
-from chipcmp.result import Col, Result
+from chipcmp.result import BETTER, WORSE, Col, Result
+from chipcmp.schema import NOT_SUPPORTED
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -27,6 +27,7 @@ from chipcmp.fileio import (
     read_stream,
 )
 from chipcmp.names import INVISIBLE, fold_series, lookalike_pairs, name_problem
+from chipcmp.schema import NOT_SUPPORTED
 from chipcmp.text import shorten
 
 if TYPE_CHECKING:
@@ -207,9 +208,6 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
     return df, notes, unsupported
 
 
-NOT_SUPPORTED = "n/a"
-
-
 def _unsupported_cells(source: Path | bytes, names: list[str], numeric: list[str]) -> set[tuple[int, str]]:
     """(row label, column) of every "n/a" in a numeric column. The csv module for an ordinary file (a few hundred
     rows: faster than a second pandas parse), pandas' C reader for a big one."""
@@ -348,6 +346,16 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
         lines = [str(i + 2) for i in np.flatnonzero(names.eq(first).to_numpy())][:3]
         raise DataError(f"{shown}: chip name {first!r} appears more than once (lines {', '.join(lines)}); "
                         "keep one row per chip")
+
+
+def scan_problem(source: Path | bytes, nfields: int) -> tuple[int, str] | None:
+    """(line, message) of the first pattern the loader refuses before parsing (stray quote, bare CR, oversized
+    field), or None: the audit reports the same problems the loader stops on."""
+    try:
+        _first_ragged_row(source, nfields)
+    except _Problem as p:
+        return p.line, p.message
+    return None
 
 
 class _Problem(Exception):

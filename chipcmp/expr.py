@@ -83,21 +83,18 @@ class _Parser:
         return self.tokens[self.i][1] if self.i < len(self.tokens) else None
 
     def expr(self, depth: int) -> Node:
-        left = self.term(depth)
-        while self.peek() in ("+", "-"):
-            op = self.tokens[self.i][1]
-            self.i += 1
-            right = self.term(depth)
-            left = _combine(left, right, op)
-        return left
+        return self._chain(self.term, ("+", "-"), depth)
 
     def term(self, depth: int) -> Node:
-        left = self.factor(depth)
-        while self.peek() in ("*", "/"):
+        return self._chain(self.factor, ("*", "/"), depth)
+
+    def _chain(self, operand: Callable[[int], Node], ops: tuple[str, str], depth: int) -> Node:
+        """operand (op operand)*, left-associative: one precedence level of the grammar."""
+        left = operand(depth)
+        while self.peek() in ops:
             op = self.tokens[self.i][1]
             self.i += 1
-            right = self.factor(depth)
-            left = _combine(left, right, op)
+            left = _combine(left, operand(depth), op)
         return left
 
     def factor(self, depth: int) -> Node:

@@ -26,10 +26,8 @@ if TYPE_CHECKING:
     from chipcmp.dataset import Dataset
     from chipcmp.result import Result
 
-DATA_OPTIONS = ("data", "add", "price", "price_kind")
 # A console to render tables into instead of stdout (a test forcing terminal mode, a program embedding chipcmp).
 CONSOLE: Console | None = None
-FILTER_OPTIONS = ("vendor", "country", "kind", "since", "where")
 
 
 def say(message: str, stream: Any = None) -> None:

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from chipcmp.errors import OutputError, UsageError
 from chipcmp.fileio import check_output_path, write_text
 from chipcmp.formats import EXTENSIONS, OutputFormat
+from chipcmp.result import BETTER, WORSE
 from chipcmp.text import clean, escape_markdown, neutralize
 
 if TYPE_CHECKING:
@@ -29,11 +30,9 @@ if TYPE_CHECKING:
     from chipcmp.result import Col, Result
 
 MISSING = "—"  # unknown: nobody published it
-NOT_SUPPORTED = "n/a"  # the chip cannot do it
 TABLE_MAX_ROWS = 200  # a terminal table longer than this is cut, with a note pointing at --top / --format csv
 BAR_WIDTH = 10
 ENVELOPE_VERSION = 1  # JSON: bump when a key of the envelope changes meaning or goes away
-BETTER, WORSE = "▲", "▼"
 MIN_TEXT = 8  # a text column is never cut below this many characters (it would say nothing)
 # A cell that shows a figure: digits with separators, a unit sign, a marker. Such a cell is never cut.
 _NUMBER_CELL = re.compile(r"^[-+]?[0-9][0-9,.]*(?:e[-+]?[0-9]+)?(?:×|%)?(?: \([-+0-9.%]+\))?~?(?: \*)?[▲▼]?$|^[—n/a]+$")
@@ -292,7 +291,11 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
         pages, widths, hidden = fit(columns, console.width, result.groups)
     if _width(pages[0], widths) > console.width and not wide:
         # not even the name and one figure fit: plain text, one column after another, never a broken number
-        console.file.write(_plain_text(result, frame, columns))
+        import io
+
+        buf = io.StringIO()
+        render_plain(result, buf)
+        console.file.write(buf.getvalue())
         return messages
     headers = {c.key: c.header for c in result.columns}
     for n, page in enumerate(pages):
@@ -312,7 +315,11 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
             table.add_row(*cells)
         console.print(table, width=max(console.width, _width(page, widths)) if wide else None, crop=not wide)
     for line in result.notes:
-        console.print(Text(clean(line)), overflow="fold", crop=False, soft_wrap=True)
+        text = clean(line)
+        if "://" in text:  # a URL must stay one piece to be clicked or copied: let the terminal wrap the line
+            console.file.write(text + "\n")
+        else:  # prose wraps between words at the terminal's width
+            console.print(Text(text), overflow="fold")
     if hidden:
         shown = [h for h in hidden if h != "bars"]
         what = (f"hid {len(shown)} column{'s' * (len(shown) != 1)} ({', '.join(headers.get(h, h) for h in shown)})"
@@ -322,14 +329,6 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
         messages.append(f"the table is split into {len(pages)} parts to fit {console.width} columns; --wide keeps "
                         "it in one, --format csv for a spreadsheet")
     return messages
-
-
-def _plain_text(result: Result, frame: pd.DataFrame, columns: list[_Column]) -> str:
-    import io
-
-    buf = io.StringIO()
-    render_plain(result, buf)
-    return buf.getvalue()
 
 
 def render_plain(result: Result, out: IO[str], bars: bool = True) -> list[str]:

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+BETTER, WORSE = "▲", "▼"  # how a Result.better verdict is shown
+
+
 @dataclass(frozen=True)
 class Col:
     """One output column: its key in the frame, header, and how to show it."""

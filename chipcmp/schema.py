@@ -171,6 +171,7 @@ NUMERIC_COLUMNS = tuple(c.name for c in COLUMNS if c.numeric)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if not c.numeric)
 THROUGHPUT_COLUMNS = tuple(p.column for p in PRECISIONS)
 
+NOT_SUPPORTED = "n/a"  # in a number column: the chip cannot run that format (an empty cell is unknown)
 KINDS = ("gpu", "asic", "wafer")
 STATUSES = ("shipping", "announced")
 CONFIDENCES = ("official", "secondary", "estimate", "unverified")

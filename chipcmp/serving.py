@@ -25,7 +25,7 @@ The model (every assumption is returned with the result):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chipcmp.core import Filters, check_positive, check_precision, select
@@ -84,6 +84,22 @@ class ServePlan:
             raise UsageError(f"--replica {self.replica} is out of range: from 1 to 100,000 chips")
         if self.batch is not None and not 1 <= self.batch <= 1_000_000:
             raise UsageError(f"--batch {self.batch} is out of range: from 1 to 1,000,000 (or auto)")
+
+
+def chip_spec(r: pd.Series, precision: str, domain: int | None) -> dict[str, Any]:
+    """What the estimate needs of one chip: peak at `precision`, memory and bandwidth, interconnect, and the
+    efficiencies its published measurements give (measured.csv), else the stated defaults."""
+    peak = r[f"{precision}_{check_precision(precision).unit}"]
+    measured_c = r.get(f"{precision}_achieved_tflops") if precision in ("bf16", "fp8") else None
+    measured_b = r.get("memory_bw_achieved_tbs")
+    compute_eff = measured_c / peak if _num(measured_c) and _num(peak) else DEFAULT_COMPUTE_EFF
+    bw_eff = measured_b / r["memory_bw_tbs"] if _num(measured_b) and _num(r["memory_bw_tbs"]) else DEFAULT_BW_EFF
+    return {"peak_tflops": float(peak) if _num(peak) else float("nan"),
+            "memory_bw_tbs": float(r["memory_bw_tbs"]) if _num(r["memory_bw_tbs"]) else float("nan"),
+            "memory_gb": float(r["memory_gb"]) if _num(r["memory_gb"]) else float("nan"),
+            "interconnect_gbs": float(r["interconnect_gbs"]) if _num(r["interconnect_gbs"]) else 0.0,
+            "compute_eff": min(compute_eff, 1.0), "bw_eff": min(bw_eff, 1.0), "domain": domain,
+            "measured_compute": _num(measured_c), "measured_bw": _num(measured_b)}
 
 
 def not_modelled(row: pd.Series) -> str:
@@ -205,17 +221,8 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
         prec = p
         if not _num(r[p.column]) and ds.is_unsupported(label, p.column):
             prec = check_precision("bf16")
-        measured_c = r.get(f"{prec.name}_achieved_tflops") if prec.name in ("bf16", "fp8") else None
-        peak = r[prec.column]
-        compute_eff = (measured_c / peak) if _num(measured_c) and _num(peak) else DEFAULT_COMPUTE_EFF
-        measured_b = r.get("memory_bw_achieved_tbs")
-        bw_eff = (measured_b / r["memory_bw_tbs"]) if _num(measured_b) and _num(r["memory_bw_tbs"]) else DEFAULT_BW_EFF
-        chip: dict[str, Any] = {"peak_tflops": float(peak) if _num(peak) else float("nan"),
-                "memory_bw_tbs": float(r["memory_bw_tbs"]) if _num(r["memory_bw_tbs"]) else float("nan"),
-                "memory_gb": float(r["memory_gb"]) if _num(r["memory_gb"]) else float("nan"),
-                "interconnect_gbs": float(r["interconnect_gbs"]) if _num(r["interconnect_gbs"]) else 0.0,
-                "compute_eff": min(compute_eff, 1.0), "bw_eff": min(bw_eff, 1.0),
-                "domain": plan.system_domain or domains.get(name)}
+        chip = chip_spec(r, prec.name, plan.system_domain or domains.get(name))
+        measured_c, measured_b = chip["measured_compute"], chip["measured_bw"]
         e = estimate(plan, chip, plan.batch) if plan.batch is not None else best_batch(plan, chip)
         if e is None:
             lacking = [c for c in (prec.column, "memory_bw_tbs", "memory_gb") if not _num(r[c])]
@@ -236,8 +243,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
             "tokens_per_kwh": e.tokens_s * 3600 / (e.chips * float(r["tdp_w"]) * plan.pue / 1000)
             if _num(r["tdp_w"]) else float("nan"),
             "compute_eff": chip["compute_eff"], "bw_eff": chip["bw_eff"],
-            "eff_source": ("measured" if _num(measured_c) else "default") + "/" +
-                          ("measured" if _num(measured_b) else "default"),
+            "eff_source": ("measured" if measured_c else "default") + "/" + ("measured" if measured_b else "default"),
             "price_kind": (f"{r.get('price_kind')} {r.get('price_date')}" if _num(price) else ""),
             "note": "; ".join(x for x in (
                 f"replica of {e.chips} crosses the {int(chip['domain'])}-chip scale-up domain"
@@ -303,10 +309,6 @@ def _num(v: object) -> bool:
     except (TypeError, ValueError):
         return False
     return f == f and f > 0  # noqa: PLR0124
-
-
-def with_model(plan: ServePlan, model: Model) -> ServePlan:
-    return replace(plan, model=model)
 
 
 def scaleup_domains() -> dict[str, int]:

@@ -63,7 +63,8 @@ def test_every_shown_number_is_whole_on_its_row_line(command, width):
     render.render_table(result, console)
     text = ANSI.sub("", buf.getvalue())
     lines = text.splitlines()
-    assert max(len(line) for line in lines) <= width  # nothing wraps at the terminal's edge
+    # nothing wraps at the terminal's edge, but a line carrying a URL, which is kept whole to stay clickable
+    assert max(len(line) for line in lines if "://" not in line) <= width
     checked = 0
     for first, numbers in shown_numbers(result, width):
         row_lines = [ln for ln in lines if re.search(rf"(^|\s){re.escape(first[:12])}", ln)]
@@ -112,6 +113,15 @@ def test_many_chips_compare_pages_rather_than_wrapping_headers():
     assert "ratio" in header
     assert all(len(ln) <= 200 for ln in text.splitlines())
     assert messages == [] or any("split into" in m for m in messages)
+
+
+def test_prose_notes_wrap_between_words_and_urls_stay_whole():
+    console, buf = terminal(80)
+    render.render_table(results()["controls"], console)
+    lines = ANSI.sub("", buf.getvalue()).splitlines()
+    assert any(ln.startswith("Informational calculation") for ln in lines)
+    assert all(len(ln) <= 80 for ln in lines if "://" not in ln)
+    assert any(ln.startswith("2026-01:") and ln.endswith("2026-00789.htm") for ln in lines)  # one unbroken line
 
 
 def test_tiny_terminal_falls_back_to_plain_text_with_whole_numbers():
