@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 BUNDLED = "chips.csv"
+IN_MEMORY_BYTES = 8 << 20  # files up to this size are read once into memory
 SCAN_CHUNK = 1 << 22  # bytes per numpy pass of the ragged-row scan
 
 
@@ -215,7 +216,7 @@ def _unsupported_cells(source: Path | bytes, names: list[str], numeric: list[str
     import io
 
     size = len(source) if isinstance(source, bytes) else source.stat().st_size
-    if size < (2 << 20):
+    if size < IN_MEMORY_BYTES:
         raw = source if isinstance(source, bytes) else source.read_bytes()
         rows = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
         next(rows, None)
@@ -502,12 +503,15 @@ def _load_file(path: str, shown: str, stamp: tuple[int, int], price_kind: str) -
     """One regular file, parsed once per process while its size and mtime stay the same. The bundled chips get
     their derived columns (prices, confidence, measurements) from the files beside them."""
     p = Path(path)
-    df, notes, unsupported = read_table(p, shown, p)
+    # A file of ordinary size is read into memory once: the scan, the parse, the n/a cells and the hash all use
+    # those bytes. A big one is streamed by each pass instead, so memory stays near pandas' own.
+    source: Path | bytes = p.read_bytes() if stamp[1] <= IN_MEMORY_BYTES else p
+    df, notes, unsupported = read_table(p, shown, source)
     if shown == "bundled":
         from chipcmp.provenance import enrich
 
         df = enrich(df, price_kind)
-    return df, Source(shown, p, len(df), _sha256(p)), tuple(notes), frozenset(unsupported)
+    return df, Source(shown, p, len(df), _sha256(source)), tuple(notes), frozenset(unsupported)
 
 
 def _load(path: Path, shown: str, price_kind: str = "any") -> tuple[pd.DataFrame, Source, tuple[str, ...],

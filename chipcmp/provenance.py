@@ -227,7 +227,8 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
 def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
     """The bundled chips with their derived columns filled: prices, rental, achieved figures, confidence.
 
-    A cell the chips file already fills is kept (a user's --add overlay comes later and wins anyway)."""
+    chips.csv never carries these columns (its header test and the audit say so); a user's --add overlay is applied
+    afterwards and wins."""
     names = df["name"]
     by_chip = _by_chip()
     buy, rent = latest_prices(price_kind)
@@ -248,13 +249,12 @@ def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
         "confidence": [row_confidence(n, by_chip) or None for n in names],
         **{col: [best.get((n, col), float("nan")) for n in names] for col in MEASURED_COLUMNS.values()},
     }
-    fixed = {}
-    for col, vals in values.items():
-        import pandas as pd
+    import pandas as pd
 
-        new = pd.Series(vals, index=df.index, dtype=df[col].dtype)
-        fixed[col] = df[col].where(df[col].notna(), new)
-    return df.assign(**fixed)
+    new = pd.DataFrame(values, index=df.index).astype({c: df[c].dtype for c in values})
+    out = df.copy(deep=False)
+    out[list(values)] = new  # one assignment for every derived column (chips.csv carries none of them)
+    return out
 
 
 def measurements(name: str) -> list[dict[str, str]]:
