@@ -346,12 +346,28 @@ def compare(
     metrics: Annotated[str | None, typer.Option(
         "--metrics", "-m", metavar="A,B,...", autocompletion=_complete_field,
         help="Rows to show: columns and metrics ('all' for every one).")] = None,
+    systems_: Annotated[bool, typer.Option("--systems", help="The names are systems (`chipcmp systems`); also "
+                                           "assumed when every name is a system and none a chip.")] = False,
 ) -> Any:
-    """Compare chips side by side, with each chip's ratio to a baseline (▲ better, ▼ worse)."""
+    """Compare chips (or systems) side by side, with each one's ratio to a baseline (▲ better, ▼ worse)."""
     from chipcmp import core
+    from chipcmp import systems as sy
 
     ctx.columns_used = ctx.columns_spec is None  # compare's rows are --metrics; --columns picks its columns
+    if systems_ or (all(sy.is_system(n) for n in chips) and not _all_chips(ctx, chips)):
+        if metrics is not None:
+            from chipcmp.errors import UsageError
+
+            raise UsageError("--metrics picks chip fields; a comparison of systems shows their totals")
+        return sy.compare_systems(ctx.dataset, chips, baseline)
     return core.compare(ctx.dataset, chips, baseline, metrics)
+
+
+def _all_chips(ctx: Any, names: list[str]) -> bool:
+    from chipcmp.names import fold, name_keys
+
+    keys = set(name_keys(ctx.dataset.frame))
+    return all(fold(n) in keys for n in names)
 
 
 @command(examples=("chipcmp rank --metric bf16_tflops_per_watt --top 10",
@@ -365,10 +381,21 @@ def rank(
     top: TopOpt = None,
     asc: Annotated[bool | None, typer.Option("--asc/--desc", help="Override the metric's own best-first "
                                                 "direction.", show_default=False)] = None,
+    systems_: Annotated[bool, typer.Option("--systems", help="Rank systems by a system metric (see `chipcmp "
+                                           "systems --help`) instead of chips.")] = False,
 ) -> Any:
-    """Rank chips by a column or metric, best first; chips with an unknown value are left out (said on stderr)."""
+    """Rank chips (or --systems) by a column or metric, best first; those with an unknown value are left out."""
     from chipcmp import core
 
+    if systems_:
+        from chipcmp import systems as sy
+
+        ctx.refuse(("country", "kind", "since", "where"), "systems are filtered by --vendor only")
+        if asc is not None:
+            from chipcmp.errors import UsageError
+
+            raise UsageError("--asc/--desc apply to chips; a system metric ranks in its own direction")
+        return sy.systems(ctx.dataset, [], ctx.filters.vendor, metric, top)
     return core.rank(ctx.dataset, metric, ctx.filters, top, asc, ctx.columns)
 
 

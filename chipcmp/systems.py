@@ -136,11 +136,11 @@ def frame(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-SYSTEM_METRICS = {
+SYSTEM_METRICS: dict[str, tuple[str, bool | None]] = {  # name -> (label, higher is better; None: no direction)
     "bf16_pflops": ("BF16 (PFLOPS)", True), "fp8_pflops": ("FP8 (PFLOPS)", True),
     "memory_tb": ("HBM (TB)", True), "memory_bw_tbs": ("HBM BW (TB/s)", True),
     "bf16_pflops_per_kw": ("BF16 PFLOPS/kW", True), "bf16_pflops_per_musd": ("BF16 PFLOPS/$M", True),
-    "power_kw": ("Power (kW)", False), "chips": ("Chips", True), "scaleup_domain": ("Scale-up domain", True),
+    "power_kw": ("Power (kW)", False), "chips": ("Chips", None), "scaleup_domain": ("Scale-up domain", True),
 }
 
 
@@ -159,7 +159,7 @@ def systems(ds: Dataset, names: list[str], vendor: tuple[str, ...], metric: str 
         if metric not in SYSTEM_METRICS:
             raise UsageError(f"--metric {metric!r} is not a system metric{suggest(metric, list(SYSTEM_METRICS))}"
                              f"\n(system metrics: {', '.join(SYSTEM_METRICS)})")
-        df = df[df[metric].notna()].sort_values(metric, ascending=not SYSTEM_METRICS[metric][1], kind="stable")
+        df = df[df[metric].notna()].sort_values(metric, ascending=SYSTEM_METRICS[metric][1] is False, kind="stable")
     if top:
         df = df.head(top)
     cols = [Col("name", "System", keep=True), Col("chip", "Chip"), Col("chips", "Chips", True, kind="count"),
@@ -246,3 +246,65 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
     return Result(out, cols, title=f"{an} to match {count:,} × {bn}", notes=notes,
                   assumptions={"chip": an, "to": bn, "count": count, "by": by, "mfu": mfu,
                                "model_flops": model_flops})
+
+
+def is_system(name: str) -> bool:
+    try:
+        find(name)
+    except UsageError:
+        return False
+    return True
+
+
+def compare_systems(ds: Dataset, names: list[str], baseline: str | None = None) -> Result:
+    """Systems side by side (their chip, size and totals as rows), with each one's ratio to a baseline."""
+    import pandas as pd
+
+    from chipcmp.result import BETTER, WORSE
+
+    if len(names) < 2:
+        raise UsageError("comparing systems needs at least two, e.g. chipcmp compare 'CloudMatrix 384' "
+                         "'GB200 NVL72'")
+    wanted = [find(n).name for n in names]
+    if len(set(wanted)) != len(wanted):
+        raise UsageError("name each system once")
+    base = find(baseline).name if baseline else wanted[0]
+    if base not in wanted:
+        raise UsageError(f"--baseline {baseline!r} is not one of the compared systems; add it to the list")
+    df = frame(ds).set_index("name", drop=False)
+    missing = [w for w in wanted if w not in df.index]
+    if missing:
+        raise EmptyResult(f"{missing[0]!r} has no chip in the data loaded, so no totals")
+    order = [base, *(w for w in wanted if w != base)]
+    rows: list[dict[str, object]] = [{"field": "chip", "label": "Chip", **{f"s{i}": df.at[s, "chip"]
+                                                                           for i, s in enumerate(order)}},
+                                     {"field": "power_scope", "label": "Power covers",
+                                      **{f"s{i}": df.at[s, "power_scope"] for i, s in enumerate(order)}}]
+    better: dict[tuple[int, str], bool] = {}
+    for field, (label, higher) in SYSTEM_METRICS.items():
+        row: dict[str, object] = {"field": field, "label": label}
+        b = df.at[base, field]
+        for i, s in enumerate(order):
+            v = df.at[s, field]
+            row[f"s{i}"] = v
+            if i and _known(v) and _known(b) and b > 0:
+                row[f"r{i}"] = v / b
+                if v != b and higher is not None:
+                    better[(len(rows), f"r{i}")] = (v > b) == higher
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    cols = [Col("label", "Field", keep=True), Col("s0", base, True, kind="row", name=base, keep=True)]
+    groups: list[tuple[str, ...]] = []
+    for i, s in enumerate(order[1:], start=1):
+        if f"r{i}" not in out.columns:
+            out[f"r{i}"] = float("nan")
+        out[f"r{i}"] = pd.to_numeric(out[f"r{i}"])
+        cols += [Col(f"s{i}", s, True, kind="row", name=s), Col(f"r{i}", "ratio", True, kind="ratio",
+                                                              name=f"{s} / {base}")]
+        groups.append((f"s{i}", f"r{i}"))
+    kinds = ["text", "text", *("float" for _ in SYSTEM_METRICS)]
+    notes = [f"ratio: each system's total / {base}'s; {BETTER} better, {WORSE} worse. Totals are chips × the "
+             "chip's dense figures; power is as the vendor or analyst states it and covers what the 'Power covers' "
+             "row says (rack, pod, chips)."]
+    return Result(out, cols, title=" vs ".join(order), notes=notes, row_kinds=kinds, better=better, groups=groups,
+                  assumptions={"baseline": base, "systems": order})

@@ -31,6 +31,8 @@ DATA_COMMANDS = [
     ["serve", "H20", "--model", "DeepSeek-V3", "--weights", "fp8"],
     ["models"],
     ["systems"],
+    ["compare", "CloudMatrix 384", "GB200 NVL72"],
+    ["rank", "--systems", "--metric", "bf16_pflops_per_kw"],
     ["match", "Ascend 910B", "--to", "H100", "--count", "100"],
     ["calibration"],
     ["show", "H20", "--sources"],

@@ -92,3 +92,27 @@ def test_train_and_serve_take_a_system(cli):
     data = json.loads(s.stdout)
     assert data["assumptions"]["system"] == "Huawei CloudMatrix 384"
     assert data["rows"][0]["name"] == "Ascend 910C"
+
+
+def test_compare_takes_system_names(cli):
+    r = cli("compare", "CloudMatrix 384", "GB200 NVL72", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    rows = {x["field"]: x for x in data["rows"]}
+    # GB200 NVL72 / CloudMatrix 384: 180 / 271.8 PFLOPS BF16 (72 x 2,500 against 384 x 707.8)
+    assert rows["bf16_pflops"]["GB200 NVL72 / Huawei CloudMatrix 384"] == pytest.approx(180 / (384 * 0.7078))
+    assert rows["chip"]["Huawei CloudMatrix 384"] == "Ascend 910C"
+    t = cli("compare", "CloudMatrix 384", "GB200 NVL72")
+    per_kw = next(ln for ln in t.stdout.splitlines() if ln.startswith("BF16 PFLOPS/kW"))
+    assert "▲" in per_kw  # NVL72 does more per kW
+    forced = cli("compare", "--systems", "HGX H100 8-GPU", "HGX H20 8-GPU")
+    assert forced.exit_code == 0 and "HGX H20 8-GPU" in forced.stdout
+
+
+def test_rank_takes_systems(cli):
+    r = cli("rank", "--systems", "--metric", "bf16_pflops_per_kw", "--top", "3", "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    values = [float(x["bf16_pflops_per_kw"]) for x in csv.DictReader(io.StringIO(r.stdout))]
+    assert values == sorted(values, reverse=True)
+    bad = cli("rank", "--systems", "--metric", "pd")
+    assert bad.exit_code == 2 and "not a system metric" in bad.stderr
