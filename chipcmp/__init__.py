@@ -9,7 +9,7 @@ Python API, for notebooks::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import os
@@ -18,17 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["__version__", "load"]
 
-
-def __getattr__(name: str) -> Any:
-    # The version is read from the installed metadata, lazily, so that importing chipcmp costs nothing.
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version("chipcmp")
-        except PackageNotFoundError:
-            return "0+unknown"
-    raise AttributeError(f"module 'chipcmp' has no attribute {name!r}")
+# The one place the version is written: pyproject.toml reads it from here (tool.hatch.version).
+__version__ = "0.1.0"
 
 
 def load(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:

@@ -11,7 +11,6 @@ The file is read as text so that every bad cell is reported, not just the first;
 from __future__ import annotations
 
 import csv
-import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -79,8 +78,29 @@ def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
     """Audit `path` (the bundled CSV when None). Returns (findings as a Result, errors, warnings)."""
     import pandas as pd
 
-    shown = str(path) if path is not None else "bundled"
-    path = bundled_path() if path is None else path
+    if path is None:
+        # The bundled data's findings depend only on its files and chipcmp's code: kept between runs.
+        from chipcmp import cache
+
+        shown, bundled = "bundled", bundled_path()
+        found, rows = cache.value("audit", sorted(bundled.parent.glob("*.csv")), lambda: _findings(bundled, shown))
+    else:
+        shown = str(path)
+        found, rows = _findings(path, shown)
+    findings = [Finding(**f) for f in found]
+    frame = pd.DataFrame([f.__dict__ for f in findings],
+                         columns=["line", "chip", "column", "severity", "code", "message"])
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    cols = [Col("line", "Line", numeric=True, kind="int"), Col("chip", "Chip"), Col("column", "Column"),
+            Col("severity", "Severity"), Col("code", "Code"), Col("message", "Problem")]
+    summary = f"{shown}: {rows:,} rows, {errors} errors, {warnings} warnings"
+    return Result(frame, cols, title=f"Audit of {shown}", notes=[summary], assumptions={"file": shown, "rows": rows,
+                  "errors": errors, "warnings": warnings}), errors, warnings
+
+
+def _findings(path: Path, shown: str) -> tuple[list[dict[str, Any]], int]:
+    """Every finding of one chips file (and the sources.csv beside it), in line order, and its row count."""
     source = open_source(path, shown)
     header, _ = read_header(source, shown)
     raw, lines, findings = _read_text(source, shown)
@@ -90,15 +110,7 @@ def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
     if folder is not None and (folder / "sources.csv").is_file():
         findings += list(_check_figures(raw, lines, folder))
     findings.sort(key=lambda f: (f.line, f.severity != "error", f.column))
-    frame = pd.DataFrame([f.__dict__ for f in findings],
-                         columns=["line", "chip", "column", "severity", "code", "message"])
-    errors = sum(f.severity == "error" for f in findings)
-    warnings = len(findings) - errors
-    cols = [Col("line", "Line", numeric=True, kind="int"), Col("chip", "Chip"), Col("column", "Column"),
-            Col("severity", "Severity"), Col("code", "Code"), Col("message", "Problem")]
-    summary = f"{shown}: {len(raw):,} rows, {errors} errors, {warnings} warnings"
-    return Result(frame, cols, title=f"Audit of {shown}", notes=[summary], assumptions={"file": shown, "rows": len(raw),
-                  "errors": errors, "warnings": warnings}), errors, warnings
+    return [dict(f.__dict__) for f in findings], len(raw)
 
 
 def _read_text(source: Path | bytes, shown: str) -> tuple[pd.DataFrame, list[int], list[Finding]]:
@@ -162,12 +174,14 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
     names = raw["name"]
     acks = raw["notes"].str.findall(_ACK).map(lambda hits: {c.strip() for h in hits for c in h.split(",")})
 
-    def emit(mask: pd.Series, column: str, severity: str, code: str, message: pd.Series | str) -> Iterator[Finding]:
+    def emit(mask: pd.Series, column: str, severity: str, code: str,
+             message: pd.Series | str | Callable[[int], str]) -> Iterator[Finding]:
+        """A finding for each row `mask` flags; a callable message is asked only for those rows."""
         idx = np.flatnonzero(mask.to_numpy(dtype=bool))
-        for i in idx:
+        for i in map(int, idx):
             if severity == "warning" and code in acks.iloc[i]:
                 continue
-            text = message if isinstance(message, str) else message.iloc[i]
+            text = message if isinstance(message, str) else message(i) if callable(message) else message.iloc[i]
             yield Finding(int(line[i]), names.iloc[i], column, severity, code, text)
 
     yield from emit(names.eq(""), "name", "error", "empty-name", "every row needs a chip name")
@@ -185,8 +199,11 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
     for code, numerator, denominator, op, threshold, message in _RATIO_RULES:
         r = num[numerator] / num[denominator]
         bad = r.gt(threshold) if op == ">" else r.lt(threshold)
-        text = r.map(lambda x, m=message: "" if math.isnan(x) else m.format(r=x))
-        yield from emit(bad, numerator, "warning", code, text)
+
+        def ratio(i: int, r: pd.Series = r, message: str = message) -> str:
+            return message.format(r=r.iloc[i])
+
+        yield from emit(bad, numerator, "warning", code, ratio)
 
 
 Emit = Callable[..., Iterator[Finding]]
@@ -201,8 +218,12 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
         text = raw[name]
         unit = schema.COLUMN_BY_NAME[name].unit
         ok = text.eq("") | text.str.fullmatch(_NUMBER) | text.str.lower().eq(NOT_SUPPORTED)
-        yield from emit(~ok, name, "error", "not-a-number",
-                        "'" + text + "' is not a plain number" + (f" in {unit}" if unit else ""))
+        in_unit = f" in {unit}" if unit else ""
+
+        def not_a_number(i: int, text: pd.Series = text, in_unit: str = in_unit) -> str:
+            return f"'{text.iloc[i]}' is not a plain number{in_unit}"
+
+        yield from emit(~ok, name, "error", "not-a-number", not_a_number)
         num[name] = pd.to_numeric(text.where(ok & text.ne("") & text.str.lower().ne(NOT_SUPPORTED)), errors="coerce")
     for c in schema.COLUMNS:
         if not c.numeric or c.lo is None or c.hi is None:
@@ -211,14 +232,14 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
         yield from emit(v.le(0), c.name, "error", "not-positive", "must be positive; leave empty if unknown")
         out = v.gt(0) & ~v.between(c.lo, c.hi)
         yield from emit(out, c.name, "error", "out-of-range",
-                        v.map(lambda x, c=c: f"{_n(x)} is outside the plausible range {_n(c.lo)}–{_n(c.hi)} "
-                                             f"{c.unit}".rstrip()))
+                        lambda i, v=v, c=c: f"{_n(v.iloc[i])} is outside the plausible range {_n(c.lo)}–{_n(c.hi)} "
+                                            f"{c.unit}".rstrip())
     package = raw["kind"].str.lower().ne("wafer") & ~raw["memory_type"].str.contains("SRAM", case=False)
     for column, (limit, unit) in _PACKAGE_LIMITS.items():
         v = num[column]
         yield from emit(package & v.gt(limit) & v.le(schema.COLUMN_BY_NAME[column].hi or np.inf), column, "error",
-                        "units", v.map(lambda x, limit=limit, unit=unit: f"{_n(x)} is more than any package has "
-                                       f"(at most {_n(limit)} {unit})"))
+                        "units", lambda i, v=v, limit=limit, unit=unit: f"{_n(v.iloc[i])} is more than any package "
+                                       f"has (at most {_n(limit)} {unit})")
     for whole in ("release_year", "compute_dies"):
         v = num[whole]
         yield from emit(v.notna() & v.ne(v.round()), whole, "error", "not-whole", "must be a whole number")

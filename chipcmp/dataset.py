@@ -45,7 +45,13 @@ class Source:
     label: str  # "bundled" or the path as the user gave it
     path: Path
     rows: int
-    sha256: str
+    digest: str | None = None  # known when the bytes were read whole; a big file is hashed only when asked
+
+    @property
+    def sha256(self) -> str:
+        if self.digest is None:
+            object.__setattr__(self, "digest", _sha256(self.path))
+        return self.digest  # type: ignore[return-value]
 
 
 @dataclass
@@ -503,15 +509,27 @@ def _load_file(path: str, shown: str, stamp: tuple[int, int], price_kind: str) -
     """One regular file, parsed once per process while its size and mtime stay the same. The bundled chips get
     their derived columns (prices, confidence, measurements) from the files beside them."""
     p = Path(path)
+    if shown == "bundled":
+        from chipcmp import cache
+
+        entry = cache.key(sorted(p.parent.glob("*.csv")), price_kind)
+        hit = cache.read(entry)
+        if hit is not None:
+            frame, meta = hit
+            return (frame, Source(shown, p, len(frame), meta["sha256"]), tuple(meta["notes"]),
+                    frozenset((label, column) for label, column in meta["unsupported"]))
     # A file of ordinary size is read into memory once: the scan, the parse, the n/a cells and the hash all use
     # those bytes. A big one is streamed by each pass instead, so memory stays near pandas' own.
     source: Path | bytes = p.read_bytes() if stamp[1] <= IN_MEMORY_BYTES else p
     df, notes, unsupported = read_table(p, shown, source)
+    digest = _sha256(source) if isinstance(source, bytes) else None
     if shown == "bundled":
         from chipcmp.provenance import enrich
 
         df = enrich(df, price_kind)
-    return df, Source(shown, p, len(df), _sha256(source)), tuple(notes), frozenset(unsupported)
+        cache.write(entry, df, {"sha256": digest or _sha256(p), "notes": list(notes),
+                                "unsupported": sorted([label, column] for label, column in unsupported)})
+    return df, Source(shown, p, len(df), digest), tuple(notes), frozenset(unsupported)
 
 
 def _load(path: Path, shown: str, price_kind: str = "any") -> tuple[pd.DataFrame, Source, tuple[str, ...],

@@ -132,8 +132,10 @@ class Context:
 
         if self.columns_spec and not self.columns_used:
             result = pick_columns(result, self.columns_spec)
-        target = Target(self.format, self.output, self.bars, self.wide, self.command, self.data_info(),
-                        self.protect())
+        fmt = self.format
+        # Only JSON carries the dataset's version and hashes: the other formats need not hash the files.
+        target = Target(fmt, self.output, self.bars, self.wide, self.command,
+                        self.data_info() if fmt is OutputFormat.json else None, self.protect())
         image, output = result.image, self.output
         if image is not None and output is not None and output.suffix.lower() in (".png", ".svg"):
             from chipcmp.fileio import check_output_path, write_bytes

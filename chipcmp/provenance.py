@@ -130,17 +130,25 @@ def row_confidence(name: str, by_chip: dict[str, dict[str, list[dict[str, str]]]
     return max((figure_confidence(rows) for rows in throughput.values()), key=CONFIDENCE_ORDER.index)
 
 
-_RANGES: dict[int, dict[tuple[str, str], tuple[float, float]]] = {}
+_RANGES: dict[tuple[str, int, int], dict[tuple[str, str], tuple[float, float]]] = {}
 
 
 def ranges() -> dict[tuple[str, str], tuple[float, float]]:
     """(chip, field) -> (low, high) where acceptable sources disagree on a number (alternatives included,
     superseded and rejected rows left out). Built once per version of sources.csv."""
-    index = _by_chip()
-    if id(index) not in _RANGES:
+    from chipcmp import cache
+
+    path = bundled_path(SOURCES)
+    try:
+        st = path.stat()
+        version = (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        version = (str(path), 0, 0)
+    if version not in _RANGES:
         _RANGES.clear()
-        _RANGES[id(index)] = _ranges()
-    return _RANGES[id(index)]
+        kept = cache.value("ranges", [path], lambda: [[n, f, lo, hi] for (n, f), (lo, hi) in _ranges().items()])
+        _RANGES[version] = {(n, f): (lo, hi) for n, f, lo, hi in kept}
+    return _RANGES[version]
 
 
 def _ranges() -> dict[tuple[str, str], tuple[float, float]]:
@@ -212,9 +220,8 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
         latest = max(p.date for p in found)
         same = sorted((p for p in found if p.date == latest), key=lambda p: p.usd)
         # A range reported as its two ends, or two providers on one day: the median, labelled as the first.
-        import statistics
-
-        mid = statistics.median(p.usd for p in same)
+        half = len(same) // 2
+        mid = same[half].usd if len(same) % 2 else (same[half - 1].usd + same[half].usd) / 2
         pick = same[0] if len(same) == 1 else Price(mid, same[0].kind, latest, same[0].source, same[0].provider,
                                                    same[0].region)
         (rent if what == "rent" else buy)[chip] = pick
@@ -269,12 +276,24 @@ def denied(url: str, deny: list[tuple[str, str]] | None = None) -> str | None:
     """The reason `url` is not an acceptable source (a mirror, content farm, wiki...), or None."""
     from urllib.parse import urlparse
 
+    hosts, paths = _compiled(tuple(deny if deny is not None else denylist()))
     u = url.lower()
-    host = urlparse(u).netloc.removeprefix("www.")
-    for match, reason in deny if deny is not None else denylist():
-        if "/" in match:
-            if match in u:
-                return reason
-        elif host == match or host.endswith("." + match):
+    for match, reason in paths:
+        if match in u:
             return reason
+    parts = urlparse(u).netloc.removeprefix("www.").split(".")
+    for i in range(len(parts)):  # the host itself, then each domain it belongs to
+        found = hosts.get(".".join(parts[i:]))
+        if found is not None:
+            return found
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(deny: tuple[tuple[str, str], ...]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The deny-list as a host lookup (a domain and its subdomains) and the entries that name a path."""
+    hosts: dict[str, str] = {}
+    for match, reason in deny:
+        if "/" not in match:
+            hosts.setdefault(match, reason)
+    return hosts, [(m, r) for m, r in deny if "/" in m]

@@ -7,7 +7,6 @@ terminal or a Markdown file (`chipcmp.text`), and CSV cells a spreadsheet would 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 import sys
@@ -434,6 +433,8 @@ def envelope(result: Result, command: str, data: dict[str, Any] | None) -> dict[
 
 
 def render_json(result: Result, out: IO[str], command: str = "", data: dict[str, Any] | None = None) -> None:
+    import json
+
     head = _finite(envelope(result, command, data))
     rows = output_frame(result).to_json(orient="records", force_ascii=False, double_precision=10)
     text = json.dumps(head, ensure_ascii=False, allow_nan=False, default=_jsonable)

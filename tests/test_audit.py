@@ -86,3 +86,15 @@ def test_audit_table_output(cli):
     assert r.exit_code == 1
     assert "every row needs at least one source" in r.stdout
     assert "1 errors, 0 warnings" in r.stdout
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("not_a_number.csv", "'989,5 TFLOPS' is not a plain number in TFLOPS"),
+    ("tdp_in_kw.csv", "0.7 is outside the plausible range 5–30,000 W"),
+    ("bandwidth_in_gbs.csv", "3,350 is more than any package has (at most 30 TB/s (GB/s entered as TB/s?))"),
+    ("sparse_as_dense.csv", "FP8 is 4.0× BF16 (dense FP8 is normally 2×): is the FP8 figure a sparse one?"),
+])
+def test_messages_name_the_value_of_the_flagged_row(cli, name, message):
+    # Messages are built only for flagged rows: each must carry that row's own value.
+    r = cli("audit", str(AUDIT / name), "--format", "csv")
+    assert message in [x["message"] for x in csv.DictReader(io.StringIO(r.stdout))]
