@@ -11,6 +11,7 @@ The file is read as text so that every bad cell is reported, not just the first;
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -109,6 +110,8 @@ def _findings(path: Path, shown: str) -> tuple[list[dict[str, Any]], int]:
     folder = path.parent if isinstance(source, Path) else None
     if folder is not None and (folder / "sources.csv").is_file():
         findings += list(_check_figures(raw, lines, folder))
+    if folder is not None and (folder / "prices.csv").is_file():
+        findings += list(_check_prices(set(raw["name"]), folder))
     findings.sort(key=lambda f: (f.line, f.severity != "error", f.column))
     return [dict(f.__dict__) for f in findings], len(raw)
 
@@ -365,3 +368,58 @@ def _check_figures(  # noqa: PLR0912 -- one branch per rule, each with its own f
                 if label and re.search(_SUPPORTED.format(label=re.escape(label)), row["notes"], re.I):
                     yield Finding(line, name, col, "error", "na-but-supported",
                                   f"n/a (not supported) but the notes say the chip supports {label}")
+
+
+_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+def _check_prices(names: set[str], folder: Path) -> Iterator[Finding]:  # noqa: PLR0912 -- a branch per rule
+    """prices.csv beside the chips file: every row names a known chip, a positive amount in a currency with a
+    recorded rate, a kind that fits its unit (a purchase per chip, a rental per chip-hour with its provider), a
+    date, and a source that is not deny-listed."""
+    from chipcmp import provenance
+
+    def rows(name: str) -> list[dict[str, str]]:
+        path = folder / name
+        if not path.is_file():
+            return []
+        with path.open(encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+    deny = [(r["match"], r["reason"]) for r in rows("denylist.csv")] or provenance.denylist()
+    currencies = {"USD", *(r.get("currency", "").upper() for r in rows("fx.csv"))}
+    for i, r in enumerate(rows("prices.csv"), start=2):
+        chip = r.get("chip", "")
+
+        def bad(code: str, problem: str, chip: str = chip, i: int = i) -> Finding:
+            return Finding(0, chip, "prices.csv", "error", code, f"prices.csv line {i}: {problem}")
+
+        if chip not in names:
+            yield bad("unknown-chip", "names a chip that is not in the file")
+        try:
+            amount = float(r.get("amount", ""))
+        except ValueError:
+            amount = math.nan
+        if not amount > 0 or math.isinf(amount):
+            yield bad("bad-price", f"amount {r.get('amount', '')!r} is not a positive number")
+        unit, kind = r.get("unit", ""), r.get("kind", "")
+        if unit == "chip-hour":
+            if kind != "rental" or not r.get("provider"):
+                yield bad("bad-value", "a price per chip-hour is kind 'rental' and names its provider")
+        elif unit == "chip":
+            if kind not in provenance.PURCHASE_KINDS:
+                yield bad("bad-value", f"kind {kind!r} is not one of {', '.join(provenance.PURCHASE_KINDS)}")
+        else:
+            yield bad("bad-value", f"unit {unit!r} is not 'chip' (a purchase) or 'chip-hour' (a rental)")
+        if r.get("currency", "").upper() not in currencies:
+            yield bad("no-rate", f"no rate for {r.get('currency')!r} in fx.csv; add one with its source and date")
+        if not _DATE.fullmatch(r.get("date", "")):
+            yield bad("bad-date", f"date {r.get('date', '')!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        if r.get("source_kind") not in schema.SOURCE_KINDS:
+            yield bad("bad-kind", f"source_kind {r.get('source_kind')!r} is not one of "
+                                  f"{', '.join(schema.SOURCE_KINDS)}")
+        url = r.get("source_url", "")
+        if not url.startswith(("https://", "http://")):
+            yield bad("price-unsourced", "a price needs the URL of its source")
+        elif (reason := provenance.denied(url, deny)) is not None:
+            yield bad("denied-source", f"the source is deny-listed ({reason}); find the original")
