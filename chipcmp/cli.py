@@ -229,7 +229,7 @@ PriceOpt = Annotated[list[str], typer.Option(
     "--price", metavar="CHIP=USD", rich_help_panel="Data",
     help="Override a chip's price for this run, e.g. --price 'H100 SXM=25000' (repeatable).")]
 
-PriceKind = enum.Enum("PriceKind", [(k, k) for k in ("any", "list", "street", "analyst", "kit")],  # type: ignore[misc]
+PriceKind = enum.Enum("PriceKind", [(k, k) for k in ("any", *schema.PURCHASE_KINDS)],  # type: ignore[misc]
                       type=str)
 PriceKindOpt = Annotated[PriceKind, typer.Option(
     "--price-kind", rich_help_panel="Data", case_sensitive=False,

@@ -34,7 +34,7 @@ KIND_CONFIDENCE = {"vendor": "official", "paper": "official", "analyst": "second
                    "cloud": "secondary", "benchmark": "secondary", "estimate": "estimate", "row-level": "unverified",
                    "community": "unverified"}
 CONFIDENCE_ORDER = ("official", "secondary", "estimate", "unverified")
-PURCHASE_KINDS = ("list", "street", "analyst", "kit")
+PURCHASE_KINDS = schema.PURCHASE_KINDS
 MEASURED_COLUMNS = {"bf16_matmul_tflops": "bf16_achieved_tflops", "fp8_matmul_tflops": "fp8_achieved_tflops",
                     "memory_bw_tbs": "memory_bw_achieved_tbs"}
 
@@ -196,7 +196,9 @@ def to_usd(amount: float, currency: str, date: str, rates: dict[str, list[tuple[
 
 
 def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]]:
-    """For each chip, the latest purchase price of `kind` ('any' = any purchase kind) and the latest rental."""
+    """For each chip, the latest purchase price of `kind` and the latest rental. 'any' takes the latest price per
+    chip (list, street, retail or analyst), a kit price only where a chip has no other; on one day, the best kind,
+    and the median of its observations (a range reported by its two ends)."""
     if kind != "any" and kind not in PURCHASE_KINDS:
         raise UsageError(f"--price-kind {kind!r} is not one of any, {', '.join(PURCHASE_KINDS)}")
     rates = _fx()
@@ -217,8 +219,16 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
     buy: dict[str, Price] = {}
     rent: dict[str, Price] = {}
     for (what, chip), found in candidates.items():
+        if what == "buy" and kind == "any":
+            # A board or server price divided by its chips carries the rest of the box: used only for a chip
+            # that has no price of its own.
+            found = [p for p in found if p.kind != "kit"] or found
         latest = max(p.date for p in found)
-        same = sorted((p for p in found if p.date == latest), key=lambda p: p.usd)
+        same = [p for p in found if p.date == latest]
+        if what == "buy":  # several kinds on one day: the best evidence (list, street, retail, analyst, kit)
+            best = min(PURCHASE_KINDS.index(p.kind) for p in same)
+            same = [p for p in same if PURCHASE_KINDS.index(p.kind) == best]
+        same.sort(key=lambda p: p.usd)
         # A range reported as its two ends, or two providers on one day: the median, labelled as the first.
         half = len(same) // 2
         mid = same[half].usd if len(same) % 2 else (same[half - 1].usd + same[half].usd) / 2

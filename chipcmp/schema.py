@@ -175,7 +175,9 @@ NOT_SUPPORTED = "n/a"  # in a number column: the chip cannot run that format (an
 KINDS = ("gpu", "asic", "wafer")
 STATUSES = ("shipping", "announced")
 CONFIDENCES = ("official", "secondary", "estimate", "unverified")
-PRICE_KINDS = ("list", "street", "analyst", "kit", "user")
+# Published purchase prices by how they were observed (prices.csv), best evidence first; "user" is --price.
+PURCHASE_KINDS = ("list", "street", "retail", "analyst", "kit")
+PRICE_KINDS = (*PURCHASE_KINDS, "user")
 SOURCE_KINDS = ("vendor", "paper", "analyst", "press", "cloud", "benchmark", "estimate", "row-level", "community")
 SOURCE_ROLES = ("chosen", "alternative", "superseded", "discounted", "rejected")
 

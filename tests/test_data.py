@@ -68,8 +68,8 @@ def test_enumerations(chips):
 
 def test_prices_carry_kind_date_and_source(chips):
     priced = chips[chips["price_usd"].notna()]
-    assert len(priced) >= 25
-    assert priced["price_kind"].isin(["list", "street", "analyst", "kit"]).all()
+    assert len(priced) >= 45
+    assert priced["price_kind"].isin(["list", "street", "retail", "analyst", "kit"]).all()
     assert priced["price_date"].str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?").all()
     assert priced["price_source"].str.startswith("http").all()
 
