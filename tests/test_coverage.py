@@ -53,6 +53,14 @@ def prices(cli):
     ("Ascend 910B", 38750, "street"),
     # H20: Epoch AI's 2025 price assumption, $10,000 to $13,000 (ai-chip-counts): the median of the two ends
     ("H20", 11500, "analyst"),
+    # Gaudi 3: Intel's $125,000 list price for a kit of eight on a baseboard (The Register, Computex 2024) / 8
+    ("Gaudi 3", 15625, "kit"),
+    # B100: Morgan Stanley's $30,000-40,000 per Blackwell accelerator (Geektopia, 2024-09): the median
+    ("B100 SXM", 35000, "analyst"),
+    # H100 PCIe: a retailer's $24,500 listing archived by Epoch AI (Hardware prices.csv, 2025-03-03)
+    ("H100 PCIe", 24500, "retail"),
+    # RTX PRO 6000D: Reuters (via Silicon UK, 2025-05-25), expected $6,500 to $8,000: the median
+    ("RTX PRO 6000D", 7250, "street"),
 ])
 def test_price_known_answers(cli, name, usd, kind):
     got = prices(cli)[name]
@@ -68,12 +76,29 @@ def test_price_kind_option_picks_the_kind(cli):
     assert float(row["price_usd"]) == 33750 and row["price_kind"] == "kit"
 
 
+def test_any_kind_prefers_a_chips_own_price_to_a_kit_price(cli):
+    def price(name, kind):
+        r = cli("list", "--where", f"name=={name}", "--columns", "name,price_usd,price_kind", "--price-kind", kind,
+                "--format", "csv")
+        row = next(csv.DictReader(io.StringIO(r.stdout)))
+        return float(row["price_usd"]), row["price_kind"]
+
+    # B200: a DGX B200 listing / 8 (Epoch AI, 2024-12-17, $47,409) is later than Morgan Stanley's range (2024-09),
+    # but a server's price carries the rest of the box: 'any' keeps the analyst median.
+    assert price("B200 SXM", "any") == (35000, "analyst")
+    assert price("B200 SXM", "kit") == (47409, "kit")
+    # H800 on 2025-02-21: a retailer's module listing ($33,800) and a DGX H800 / 8 ($44,750): the module.
+    assert price("H800 SXM", "any") == (33800, "retail")
+    # Gaudi 3 has only a kit price: that is its price.
+    assert price("Gaudi 3", "any") == (15625, "kit")
+
+
 def test_coverage_counts(cli):
     r = cli("list", "--columns", "name,vendor,price_usd,rent_usd_hour", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert len(rows) >= 110
     assert len({x["vendor"] for x in rows}) >= 20
-    assert sum(1 for x in rows if x["price_usd"]) >= 35
+    assert sum(1 for x in rows if x["price_usd"]) >= 45
     assert sum(1 for x in rows if x["rent_usd_hour"]) >= 20
 
 
