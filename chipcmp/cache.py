@@ -35,8 +35,16 @@ def folder() -> Path | None:
     env = os.environ.get(ENV_CACHE)
     if env is not None:
         return Path(env) if env.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache" if Path.home() != Path("/") else None)
-    return Path(base) / "chipcmp" if base else None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            home = Path.home()
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry: run without a cache
+            return None
+        if home == Path("/"):
+            return None
+        base = str(home / ".cache")
+    return Path(base) / "chipcmp"
 
 
 def key(files: list[Path], price_kind: str) -> str:

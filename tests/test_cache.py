@@ -95,3 +95,16 @@ def test_cached_audit_and_ranges_equal_fresh_ones(monkeypatch: pytest.MonkeyPatc
         pd.testing.assert_frame_equal(audit_file()[0].frame, fresh_audit)
     assert fresh_ranges  # sources disagree somewhere: the comparison above compared something
     assert {p.name.split("-")[0] for p in tmp_path.glob("*.json")} == {"ranges", "audit"}
+
+
+def test_no_home_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHIPCMP_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache.folder() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert cache.folder() == Path("/somewhere/chipcmp")
