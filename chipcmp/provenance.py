@@ -218,11 +218,12 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
             candidates.setdefault(("buy", r["chip"]), []).append(p)
     buy: dict[str, Price] = {}
     rent: dict[str, Price] = {}
-    for (what, chip), found in candidates.items():
+    for (what, chip), observed in candidates.items():
+        found = observed
         if what == "buy" and kind == "any":
             # A board or server price divided by its chips carries the rest of the box: used only for a chip
             # that has no price of its own.
-            found = [p for p in found if p.kind != "kit"] or found
+            found = [p for p in observed if p.kind != "kit"] or observed
         latest = max(p.date for p in found)
         same = [p for p in found if p.date == latest]
         if what == "buy":  # several kinds on one day: the best evidence (list, street, retail, analyst, kit)
