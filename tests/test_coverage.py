@@ -27,6 +27,11 @@ def chip(cli, name):
     ("Trainium3", "bf16_tflops", 671), ("Trainium3", "fp8_tflops", 2517), ("Trainium3", "memory_gb", 144),
     # NVIDIA Rubin (VR200, announced): 288 GB HBM4 at 22 TB/s, FP8 17.5 PF dense
     ("Rubin", "memory_gb", 288), ("Rubin", "fp8_tflops", 17500),
+    # Lenovo Press LP1814 (ThinkSystem NVIDIA H800 PCIe Gen5): BF16 1,513 with sparsity -> 756.5; FP64 cut to 0.8;
+    # NVLink 400 GB/s
+    ("H800 PCIe", "bf16_tflops", 756.5), ("H800 PCIe", "fp64_tflops", 0.8), ("H800 PCIe", "interconnect_gbs", 400),
+    # Tweakers on NVIDIA's A800 listing: the A100's performance (BF16 312 dense), 300 W for the PCIe card
+    ("A800 PCIe 80GB", "bf16_tflops", 312), ("A800 PCIe 80GB", "tdp_w", 300),
 ])
 def test_new_chips_known_answers(cli, name, field, value):
     assert chip(cli, name)[field] == value
@@ -91,6 +96,19 @@ def test_any_kind_prefers_a_chips_own_price_to_a_kit_price(cli):
     assert price("H800 SXM", "any") == (33800, "retail")
     # Gaudi 3 has only a kit price: that is its price.
     assert price("Gaudi 3", "any") == (15625, "kit")
+
+
+def test_a_figure_no_source_gives_stays_unknown(cli):
+    # No source chipcmp accepts gives the A800 PCIe's memory bandwidth: unknown, not the A100 PCIe's 1.935 copied.
+    assert chip(cli, "A800 PCIe 80GB")["memory_bw_tbs"] is None
+    # H20 FP32/FP64 were seen only on a content farm: unknown.
+    assert chip(cli, "H20")["fp32_tflops"] is None
+
+
+def test_bf16_per_dollar_ranks_forty_chips(cli):
+    r = cli("rank", "--metric", "bf16_tflops_per_kusd", "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    assert len(list(csv.DictReader(io.StringIO(r.stdout)))) >= 40
 
 
 def test_coverage_counts(cli):
