@@ -294,11 +294,14 @@ _DIRECTION = re.compile(r"bidirection|both directions|two directions|per directi
 _SUPPORTED = r"(?<!not )(?<!no )(?<!n't )\b(?:supports?|adds?|with|native)\s+(?:native\s+)?{label}\b"
 
 
-def _same(a: str, b: str) -> bool:
+def _same(a: str, b: str, whole: bool = False) -> bool:
+    """Equal as figures: within 0.5% (a source's rounding), exactly for whole-number columns (years, dies)."""
     try:
         x, y = float(a), float(b)
     except ValueError:
         return a.strip().lower() == b.strip().lower()
+    if whole:
+        return x == y
     return abs(x - y) <= 0.005 * max(abs(x), abs(y), 1e-9)
 
 
@@ -343,7 +346,8 @@ def _check_figures(  # noqa: PLR0912 -- one branch per rule, each with its own f
             if not value or c.derived_from:
                 continue
             figure = by.get((name, col), [])
-            chosen = [r for r in figure if r.get("role") == "chosen" and _same(r.get("value", ""), value)]
+            whole = c.kind == "int"
+            chosen = [r for r in figure if r.get("role") == "chosen" and _same(r.get("value", ""), value, whole)]
             if not figure:
                 yield Finding(line, name, col, "error", "no-provenance",
                               f"{value} has no row in sources.csv; add the source that gives it")

@@ -155,3 +155,16 @@ def test_confidence_is_derived_from_source_kinds(cli):
 def test_announced_chip_says_its_figures_are_preliminary(cli):
     r = cli("show", "Rubin")
     assert "Announced, not shipping" in r.stdout
+
+
+def test_a_year_differs_even_by_one(cli, tmp_path):
+    # 0.5% covers a source's rounding of a figure, but 2023 and 2024 are different years: the audit says so.
+    (tmp_path / "chips.csv").write_text("name,vendor,kind,release_year,sources,notes\n"
+                                        "Good,Acme,gpu,2024,https://acme.example/datasheet,\n")
+    (tmp_path / "sources.csv").write_text(
+        "table,name,field,value,source_url,source_kind,locator,read_date,role,note\n"
+        "chips,Good,release_year,2023,https://acme.example/datasheet,vendor,p. 2,2026-11-26,chosen,\n")
+    r = cli("audit", str(tmp_path / "chips.csv"), "--format", "csv")
+    assert r.exit_code == 1
+    assert ("Good", "release_year", "not-in-sources") in [(x["chip"], x["column"], x["code"])
+                                                          for x in csv.DictReader(io.StringIO(r.stdout))]
