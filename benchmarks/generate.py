@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import chipcmp
 from chipcmp import schema
 from chipcmp.dataset import bundled_path
 
@@ -21,6 +22,10 @@ from chipcmp.dataset import bundled_path
 def generate(rows: int, seed: int = 20261125) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     base = pd.read_csv(bundled_path(), dtype=str, keep_default_na=False)
+    # A user's list carries its own prices (the bundled ones live in prices.csv): take each chip's current one.
+    priced = chipcmp.load().set_index("name")
+    for c in ("price_usd", "price_kind", "price_date", "price_source"):
+        base[c] = base["name"].map(priced[c]).astype(object).where(lambda v: v.notna(), "").astype(str)
     pick = rng.integers(0, len(base), rows)
     df = base.iloc[pick].reset_index(drop=True)
     # "x" keeps names distinct after case/punctuation folding ("Gaudi 2 #251" would equal "Gaudi #2251")
@@ -28,11 +33,11 @@ def generate(rows: int, seed: int = 20261125) -> pd.DataFrame:
     df["aliases"] = ""
     df["notes"] = ""
     df["sources"] = df["sources"].str.split("|").str[0]
-    df["price_source"] = df["price_source"].str.split("|").str[0]
     for c in schema.COLUMNS:
-        if c.kind == "float":
-            v = pd.to_numeric(df[c.name].replace("", np.nan))
-            df[c.name] = (v * rng.uniform(0.8, 1.25, rows)).round(3)
+        if c.kind == "float" and c.name in df.columns:
+            v = pd.to_numeric(df[c.name].replace("", np.nan), errors="coerce")  # "n/a" stays as it is
+            scaled = (v * rng.uniform(0.8, 1.25, rows)).round(3)
+            df[c.name] = scaled.astype(object).where(v.notna(), df[c.name])
     return df
 
 

@@ -242,7 +242,9 @@ def _unsupported_cells(source: Path | bytes, names: list[str], numeric: list[str
                             keep_default_na=False, skipinitialspace=True)
     out: set[tuple[int, str]] = set()
     for col in numeric:
-        hit = table[col].str.strip().str.lower().eq(NOT_SUPPORTED)
+        # The main parse accepts only an exact "n/a" (leading spaces skipped) in a number column, so an exact
+        # comparison finds them all; numpy compares without pandas' per-cell string methods.
+        hit = table[col].to_numpy(dtype=object) == NOT_SUPPORTED
         out |= {(label, col) for label in table.index[hit]}
     return out
 
@@ -418,7 +420,7 @@ def _first_ragged_row(  # noqa: PLR0912, PLR0915 -- one pass over the bytes keep
                 return lines + int(np.searchsorted(ends, pos)) + 1
 
             # a field too long to be a chip's: the gap between separators
-            seps = np.union1d(commas, ends)
+            seps = np.flatnonzero((a == 44) | (a == 10))  # commas and newlines in order (union1d sorts: slow)
             gaps = np.diff(np.concatenate(([last_sep - offset], seps, [a.size])))
             if gaps.size and int(gaps.max()) > MAX_FIELD_BYTES:
                 at = int(np.concatenate(([last_sep - offset], seps))[int(gaps.argmax())]) + 1
@@ -446,8 +448,8 @@ def _first_ragged_row(  # noqa: PLR0912, PLR0915 -- one pass over the bytes keep
                     if outside.any():
                         raise _Problem(line_at(int(bare[outside][0])), "a bare CR line break (old Mac line "
                                        "endings); save the file with LF or CRLF line endings")
-            if bools is not None and not bools:
-                m = _BOOL.search(chunk)
+            if bools is not None and not bools and (b"true" in (low := chunk.lower()) or b"false" in low):
+                m = _BOOL.search(chunk)  # the regex only where the words occur at all: it is slow on big files
                 if m is not None:
                     bools.append(line_at(m.start(1)))
             # commas per segment: up to each newline, then the record left open at the chunk's end
