@@ -222,7 +222,7 @@ def mark_unsupported(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> pd.
     """`df` with "n/a" where a chip does not support a format (and the value is therefore not unknown)."""
     if not ds.unsupported:
         return df
-    marked = {column for _, column in ds.unsupported}
+    marked = ds.unsupported_columns()
     fixed = {}
     for n in names:
         if n not in df.columns or _unsupported_source(n) not in marked:
