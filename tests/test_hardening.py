@@ -4,6 +4,7 @@ file but the requested output changed."""
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import signal
@@ -320,3 +321,15 @@ def test_loader_and_audit_agree_on_long_fields_and_foreign_digits(cli, tmp_path)
         f.write_text(content, encoding="utf-8")
         assert cli("list", "--data", str(f)).exit_code == 1
         assert cli("audit", str(f)).exit_code == 1
+
+
+def test_csv_finds_one_formula_among_many_cells(cli, tmp_path):
+    # Each column is checked in one search over all its cells: a single risky cell deep in the file still counts.
+    rows = [f"Chip {i},Acme,{i + 1},,,,s,official,note {i}" for i in range(400)]
+    rows[337] = 'Chip 337,Acme,338,,,,s,official,@SUM(A1)'
+    f = tmp_path / "in.csv"
+    f.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    r = cli("export", "--data", str(f), "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    notes = [x["notes"] for x in csv.DictReader(io.StringIO(r.stdout))]
+    assert notes[337] == "'@SUM(A1)" and notes[336] == "note 336"
