@@ -12,6 +12,7 @@ import csv
 import re
 from typing import TYPE_CHECKING
 
+from chipcmp.errors import UsageError
 from chipcmp.fileio import bundled_path
 from chipcmp.result import Col, Result
 
@@ -34,10 +35,13 @@ def calibration(ds: Dataset) -> Result:
     import pandas as pd
 
     from chipcmp.models import find
-    from chipcmp.names import resolve
+    from chipcmp.names import name_keys, resolve
     from chipcmp.serving import ServePlan, best_batch, chip_spec, estimate
 
     out = []
+    skipped: list[str] = []
+    labels: dict[str, object] = {}
+    keys = name_keys(ds.frame)  # folded once for every lookup
     for r in _rows():
         try:
             value = float(r["value"])
@@ -45,8 +49,11 @@ def calibration(ds: Dataset) -> Result:
             continue
         try:
             model = find(r["model"])
-            (label,) = resolve(ds.frame, [r["chip"]])
-        except Exception:
+            if r["chip"] not in labels:
+                (labels[r["chip"]],) = resolve(ds.frame, [r["chip"]], keys=keys)
+            label = labels[r["chip"]]
+        except UsageError:
+            skipped.append(f"{r['model']} on {r['chip']}")
             continue
         chip = ds.frame.loc[label]
         if r["kind"] == "training" and r["metric"] == "gpu_hours":
@@ -87,4 +94,7 @@ def calibration(ds: Dataset) -> Result:
              "output lengths, batch where fixed, else the best under 60 s per token); training: `chipcmp train` at "
              f"MFU {TRAIN_MFU:g}. A ratio above 1 means the estimate is optimistic.",
              f"{len(df)} published results from data/calibration.csv (each row names its source)."]
+    if skipped:
+        notes.append(f"Not estimated, as their model or chip is not in the data: {'; '.join(skipped)} (kept in "
+                     "calibration.csv for the record).")
     return Result(df, cols, title="Estimates against published results", notes=notes)

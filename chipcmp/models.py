@@ -103,13 +103,18 @@ def catalogue() -> tuple[Model, ...]:
 
 def aliases() -> dict[str, str]:
     """Folded name or alias -> model name."""
+    return dict(_aliases(str(bundled_path(MODELS))))
+
+
+@functools.lru_cache(maxsize=2)
+def _aliases(path: str) -> tuple[tuple[str, str], ...]:
     out: dict[str, str] = {}
-    with open(bundled_path(MODELS), encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
             for word in [r["name"], *r.get("aliases", "").split("|")]:
                 if word.strip():
                     out.setdefault(fold(word), r["name"])
-    return out
+    return tuple(out.items())
 
 
 def find(name: str) -> Model:

@@ -132,12 +132,13 @@ def spellings(df: pd.DataFrame) -> list[str]:
 # --- resolution ----------------------------------------------------------------------------------------------
 
 
-def resolve(df: pd.DataFrame, queries: Sequence[str], what: str = "chip") -> list:
+def resolve(df: pd.DataFrame, queries: Sequence[str], what: str = "chip", keys: pd.Series | None = None) -> list:
     """Row labels of the rows named by `queries`, in order. Unknown or ambiguous names raise UnknownChip.
 
-    Every query is checked before anything else is said, so a typo is reported before "needs two chips".
+    Every query is checked before anything else is said, so a typo is reported before "needs two chips". A caller
+    resolving names one at a time passes `name_keys(df)` once as `keys`.
     """
-    keys = name_keys(df)
+    keys = name_keys(df) if keys is None else keys
     labels: list = []
     for q in queries:
         k = fold(q)
