@@ -315,9 +315,7 @@ def _check_figures(  # noqa: PLR0912 -- one branch per rule, each with its own f
 
     with (folder / "sources.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    deny_file = folder / "denylist.csv"
-    deny = [(r["match"], r["reason"]) for r in csv.DictReader(deny_file.open(encoding="utf-8"))] \
-        if deny_file.is_file() else provenance.denylist()
+    deny = _denylist(folder)
     by: dict[tuple[str, str], list[dict[str, str]]] = {}
     names = set(raw["name"])
     for i, r in enumerate(rows, start=2):
@@ -374,6 +372,21 @@ def _check_figures(  # noqa: PLR0912 -- one branch per rule, each with its own f
                                   f"n/a (not supported) but the notes say the chip supports {label}")
 
 
+def _rows(path: Path) -> list[dict[str, str]]:
+    """A CSV file beside the chips file as rows, or none when it is absent."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _denylist(folder: Path) -> list[tuple[str, str]]:
+    """The deny-list beside the chips file, else the bundled one."""
+    from chipcmp import provenance
+
+    return [(r["match"], r["reason"]) for r in _rows(folder / "denylist.csv")] or provenance.denylist()
+
+
 _DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 
 
@@ -383,16 +396,9 @@ def _check_prices(names: set[str], folder: Path) -> Iterator[Finding]:  # noqa: 
     date, and a source that is not deny-listed."""
     from chipcmp import provenance
 
-    def rows(name: str) -> list[dict[str, str]]:
-        path = folder / name
-        if not path.is_file():
-            return []
-        with path.open(encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
-
-    deny = [(r["match"], r["reason"]) for r in rows("denylist.csv")] or provenance.denylist()
-    currencies = {"USD", *(r.get("currency", "").upper() for r in rows("fx.csv"))}
-    for i, r in enumerate(rows("prices.csv"), start=2):
+    deny = _denylist(folder)
+    currencies = {"USD", *(r.get("currency", "").upper() for r in _rows(folder / "fx.csv"))}
+    for i, r in enumerate(_rows(folder / "prices.csv"), start=2):
         chip = r.get("chip", "")
 
         def bad(code: str, problem: str, chip: str = chip, i: int = i) -> Finding:
@@ -411,8 +417,8 @@ def _check_prices(names: set[str], folder: Path) -> Iterator[Finding]:  # noqa: 
             if kind != "rental" or not r.get("provider"):
                 yield bad("bad-value", "a price per chip-hour is kind 'rental' and names its provider")
         elif unit == "chip":
-            if kind not in provenance.PURCHASE_KINDS:
-                yield bad("bad-value", f"kind {kind!r} is not one of {', '.join(provenance.PURCHASE_KINDS)}")
+            if kind not in schema.PURCHASE_KINDS:
+                yield bad("bad-value", f"kind {kind!r} is not one of {', '.join(schema.PURCHASE_KINDS)}")
         else:
             yield bad("bad-value", f"unit {unit!r} is not 'chip' (a purchase) or 'chip-hour' (a rental)")
         if r.get("currency", "").upper() not in currencies:

@@ -65,7 +65,7 @@ class Dataset:
     overridden: dict[tuple[str, str], str] = field(default_factory=dict)
     # (row label, column) pairs the data marks "n/a": the chip does not support that format (not: unknown)
     unsupported: set[tuple[object, str]] = field(default_factory=set)
-    _by_column: tuple[int, dict[str, set[object]]] | None = field(default=None, repr=False, compare=False)
+    _by_column: dict[str, set[object]] | None = field(default=None, repr=False, compare=False)
 
     def origin(self, label: object, column: str) -> str | None:
         """The user file (or '--price') a cell came from, or None for the bundled/--data figure."""
@@ -76,19 +76,21 @@ class Dataset:
         return (label, column) in self.unsupported
 
     def unsupported_labels(self, column: str) -> set[object]:
-        """Row labels whose `column` is n/a (indexed by column on first use: a big file has ~500k such cells)."""
-        key = len(self.unsupported)  # a change of size re-indexes; the overlay code also resets it
-        if self._by_column is None or self._by_column[0] != key:
-            by: dict[str, set[object]] = {}
-            for label, c in self.unsupported:
-                by.setdefault(c, set()).add(label)
-            self._by_column = (key, by)
-        return self._by_column[1].get(column, set())
+        """Row labels whose `column` is n/a."""
+        return self._unsupported_by_column().get(column, set())
 
     def unsupported_columns(self) -> set[str]:
         """Columns with at least one n/a cell."""
-        self.unsupported_labels("")
-        return set(self._by_column[1]) if self._by_column else set()
+        return set(self._unsupported_by_column())
+
+    def _unsupported_by_column(self) -> dict[str, set[object]]:
+        # Indexed once (a big file has ~500k n/a cells); the overlay code, which adds and removes cells, resets it.
+        if self._by_column is None:
+            by: dict[str, set[object]] = {}
+            for label, c in self.unsupported:
+                by.setdefault(c, set()).add(label)
+            self._by_column = by
+        return self._by_column
 
     def describe(self) -> str:
         """'bundled + my.csv (2 cells overridden, 1 chip added)', for the note every output carries."""
@@ -292,7 +294,6 @@ def _check_bools(source: Path | bytes, shown: str, names: list[str], line: int) 
 
 
 def _parser_message(e: Exception) -> str:
-
     text = str(e)
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if m:

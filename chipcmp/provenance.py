@@ -34,7 +34,6 @@ KIND_CONFIDENCE = {"vendor": "official", "paper": "official", "analyst": "second
                    "cloud": "secondary", "benchmark": "secondary", "estimate": "estimate", "row-level": "unverified",
                    "community": "unverified"}
 CONFIDENCE_ORDER = ("official", "secondary", "estimate", "unverified")
-PURCHASE_KINDS = schema.PURCHASE_KINDS
 MEASURED_COLUMNS = {"bf16_matmul_tflops": "bf16_achieved_tflops", "fp8_matmul_tflops": "fp8_achieved_tflops",
                     "memory_bw_tbs": "memory_bw_achieved_tbs"}
 
@@ -130,25 +129,23 @@ def row_confidence(name: str, by_chip: dict[str, dict[str, list[dict[str, str]]]
     return max((figure_confidence(rows) for rows in throughput.values()), key=CONFIDENCE_ORDER.index)
 
 
-_RANGES: dict[tuple[str, int, int], dict[tuple[str, str], tuple[float, float]]] = {}
-
-
 def ranges() -> dict[tuple[str, str], tuple[float, float]]:
     """(chip, field) -> (low, high) where acceptable sources disagree on a number (alternatives included,
-    superseded and rejected rows left out). Built once per version of sources.csv."""
-    from chipcmp import cache
-
+    superseded and rejected rows left out). Built once per version of sources.csv, and kept between runs."""
     path = bundled_path(SOURCES)
     try:
         st = path.stat()
-        version = (str(path), st.st_mtime_ns, st.st_size)
     except OSError:
-        version = (str(path), 0, 0)
-    if version not in _RANGES:
-        _RANGES.clear()
-        kept = cache.value("ranges", [path], lambda: [[n, f, lo, hi] for (n, f), (lo, hi) in _ranges().items()])
-        _RANGES[version] = {(n, f): (lo, hi) for n, f, lo, hi in kept}
-    return _RANGES[version]
+        return {}
+    return _kept_ranges(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _kept_ranges(path: str, _mtime: int, _size: int) -> dict[tuple[str, str], tuple[float, float]]:
+    from chipcmp import cache
+
+    kept = cache.value("ranges", [Path(path)], lambda: [[n, f, lo, hi] for (n, f), (lo, hi) in _ranges().items()])
+    return {(n, f): (lo, hi) for n, f, lo, hi in kept}
 
 
 def _ranges() -> dict[tuple[str, str], tuple[float, float]]:
@@ -199,8 +196,8 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
     """For each chip, the latest purchase price of `kind` and the latest rental. 'any' takes the latest price per
     chip (list, street, retail or analyst), a kit price only where a chip has no other; on one day, the best kind,
     and the median of its observations (a range reported by its two ends)."""
-    if kind != "any" and kind not in PURCHASE_KINDS:
-        raise UsageError(f"--price-kind {kind!r} is not one of any, {', '.join(PURCHASE_KINDS)}")
+    if kind != "any" and kind not in schema.PURCHASE_KINDS:
+        raise UsageError(f"--price-kind {kind!r} is not one of any, {', '.join(schema.PURCHASE_KINDS)}")
     rates = _fx()
     candidates: dict[tuple[str, str], list[Price]] = {}
     for r in _read(PRICES):
@@ -214,7 +211,7 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
                   r.get("region", ""))
         if r.get("unit") == "chip-hour":
             candidates.setdefault(("rent", r["chip"]), []).append(p)
-        elif kind in ("any", p.kind) and p.kind in PURCHASE_KINDS:
+        elif kind in ("any", p.kind) and p.kind in schema.PURCHASE_KINDS:
             candidates.setdefault(("buy", r["chip"]), []).append(p)
     buy: dict[str, Price] = {}
     rent: dict[str, Price] = {}
@@ -227,8 +224,8 @@ def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]
         latest = max(p.date for p in found)
         same = [p for p in found if p.date == latest]
         if what == "buy":  # several kinds on one day: the best evidence (list, street, retail, analyst, kit)
-            best = min(PURCHASE_KINDS.index(p.kind) for p in same)
-            same = [p for p in same if PURCHASE_KINDS.index(p.kind) == best]
+            best = min(schema.PURCHASE_KINDS.index(p.kind) for p in same)
+            same = [p for p in same if schema.PURCHASE_KINDS.index(p.kind) == best]
         same.sort(key=lambda p: p.usd)
         # A range reported as its two ends, or two providers on one day: the median, labelled as the first.
         half = len(same) // 2

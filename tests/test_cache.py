@@ -85,12 +85,12 @@ def test_old_entries_are_removed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 def test_cached_audit_and_ranges_equal_fresh_ones(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CHIPCMP_CACHE_DIR", "")
-    provenance._RANGES.clear()
+    provenance._kept_ranges.cache_clear()
     fresh_ranges = provenance.ranges()
     fresh_audit = audit_file()[0].frame
     monkeypatch.setenv("CHIPCMP_CACHE_DIR", str(tmp_path))
     for _ in range(2):  # the miss that writes, then the hit that reads
-        provenance._RANGES.clear()
+        provenance._kept_ranges.cache_clear()
         assert provenance.ranges() == fresh_ranges
         pd.testing.assert_frame_equal(audit_file()[0].frame, fresh_audit)
     assert fresh_ranges  # sources disagree somewhere: the comparison above compared something
