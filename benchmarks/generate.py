@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 import chipcmp
-from chipcmp import schema
-from chipcmp.dataset import bundled_path
+from chipcmp.data import schema
+from chipcmp.data.dataset import bundled_path
 
 
 def generate(rows: int, seed: int = 20261125) -> pd.DataFrame:

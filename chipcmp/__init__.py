@@ -16,15 +16,15 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+from chipcmp.version import __version__
+
 __all__ = ["__version__", "load"]
 
-# The one place the version is written: pyproject.toml reads it from here (tool.hatch.version).
-__version__ = "0.1.0"
 
 
 def load(data: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """The chips as a DataFrame (one row per chip) with every derived metric; `data` replaces the bundled CSV."""
-    from chipcmp.core import with_metrics
-    from chipcmp.dataset import load_dataset
+    from chipcmp.core.fields import with_metrics
+    from chipcmp.data.dataset import load_dataset
 
     return with_metrics(load_dataset(data).frame).reset_index(drop=True)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from chipcmp import schema
+from chipcmp.data import schema
 
 GOOD_HEADER = "name,vendor,bf16_tflops,tdp_w,sources\n"
 GOOD_ROW = "Test Chip,Acme,100,200,https://example.com\n"
@@ -228,10 +228,10 @@ def test_formula_injection_is_neutralised(cli, tmp_path):
 def test_ctrl_c_exits_130(tmp_path):
     # A real SIGINT to a running process: the exit code is 130 and there is no traceback.
     code = ("import signal, os, sys\n"
-            "from chipcmp import core\n"
+            "from chipcmp.core import listing\n"
             "def slow(*a, **k):\n"
             "    os.kill(os.getpid(), signal.SIGINT)\n"
-            "core.list_chips = slow\n"
+            "listing.list_chips = slow\n"
             "from chipcmp.cli import main\n"
             "sys.argv = ['chipcmp', 'list']\n"
             "main()\n")
@@ -242,7 +242,7 @@ def test_ctrl_c_exits_130(tmp_path):
 
 def test_no_numeric_column_accepts_text_in_schema():
     # The loader's dtype table and the registry agree: every numeric column is read as float.
-    from chipcmp.dataset import _dtypes
+    from chipcmp.data.table import _dtypes
 
     assert all(_dtypes()[c] == "float64" for c in schema.NUMERIC_COLUMNS)
 

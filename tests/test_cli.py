@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from chipcmp import schema
+from chipcmp.data import schema
 
 COMMANDS = ["list", "show", "compare", "rank", "export", "metrics", "audit", "controls", "train", "serve",
             "roofline", "plot", "models", "systems", "match", "calibration"]
@@ -311,7 +311,7 @@ def test_version(cli):
 
 
 def test_completion_of_chip_and_metric_names():
-    from chipcmp.cli import _complete_chip, _complete_field, _complete_metric
+    from chipcmp.commands.complete import _complete_chip, _complete_field, _complete_metric
 
     assert "'H100 SXM'" in _complete_chip("h10")  # quoted: Enter after <Tab> must not split the name
     assert "H100 SXM" in _complete_chip("'h10")  # the user opened the quote: the shell closes it
@@ -324,7 +324,7 @@ def test_completion_of_chip_and_metric_names():
 def test_big_table_is_cut_with_a_note(cli, tmp_path):
     import pandas as pd
 
-    from chipcmp.dataset import bundled_path
+    from chipcmp.data.dataset import bundled_path
 
     df = pd.read_csv(bundled_path())
     big = pd.concat([df] * 4, ignore_index=True)

@@ -4,11 +4,9 @@ so that renaming one fails a test."""
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -120,51 +118,3 @@ def test_explicit_format_wins_over_the_extension(cli, tmp_path):
     out = tmp_path / "r.txt"
     assert cli("rank", "--metric", "tpp", "-o", str(out), "--format", "json").exit_code == 0
     assert json.loads(out.read_text())["command"] == "rank"
-
-
-# --- the package's own shape ---------------------------------------------------------------------------------
-
-PACKAGE = Path(__file__).resolve().parent.parent / "chipcmp"
-
-
-def _imports(path: Path) -> set[str]:
-    """Every chipcmp module `path` imports, at module level or inside a function, TYPE_CHECKING included."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("chipcmp"):
-            if node.module == "chipcmp":
-                found |= {f"chipcmp.{a.name}" for a in node.names if (PACKAGE / f"{a.name}.py").exists()}
-            else:
-                found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("chipcmp.")}
-    return found
-
-
-def test_no_import_cycle_in_the_package():
-    graph = {f"chipcmp.{p.stem}": _imports(p) - {f"chipcmp.{p.stem}"} for p in PACKAGE.glob("*.py")
-             if p.stem != "__init__"}
-    graph = {k: {d for d in v if d in graph} for k, v in graph.items()}
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for dep in sorted(graph[node]):
-            if state.get(dep) == 1:
-                cycle = [*path[path.index(dep):], dep] if dep in path else [node, dep]
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if dep not in state:
-                visit(dep, [*path, dep])
-        state[node] = 2
-
-    for n in sorted(graph):
-        if n not in state:
-            visit(n, [n])
-
-
-def test_names_is_at_the_bottom_of_the_house():
-    assert _imports(PACKAGE / "names.py") <= {"chipcmp.errors"}
-    assert "chipcmp.core" not in _imports(PACKAGE / "dataset.py")
-    assert all(not m.startswith("chipcmp.dataset") or m == "chipcmp.dataset"
-               for m in _imports(PACKAGE / "audit.py"))

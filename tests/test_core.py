@@ -7,11 +7,13 @@ import math
 import pandas as pd
 import pytest
 
-from chipcmp import schema, where
-from chipcmp.core import Filters, apply_filters, with_metrics
+from chipcmp.core import where
+from chipcmp.core.fields import with_metrics
+from chipcmp.core.filters import Filters, apply_filters
+from chipcmp.data import schema
+from chipcmp.data.names import resolve
 from chipcmp.errors import EmptyResult, FilterError, UnknownChip
-from chipcmp.names import resolve
-from chipcmp.render import fmt_number
+from chipcmp.output.table import fmt_number
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -122,8 +124,8 @@ def test_number_format(value, kind, text):
 
 
 def test_name_key_paths_agree():
-    from chipcmp.dataset import load_dataset
-    from chipcmp.names import _name_keys_loop, _name_keys_vectorised
+    from chipcmp.data.dataset import load_dataset
+    from chipcmp.data.names import _name_keys_loop, _name_keys_vectorised
 
     df = load_dataset().frame
     loop = set(zip(_name_keys_loop(df).index, _name_keys_loop(df), strict=True))

@@ -121,7 +121,7 @@ def test_coverage_counts(cli):
 
 
 def test_fx_conversion_at_a_dated_rate():
-    from chipcmp.provenance import to_usd
+    from chipcmp.data.provenance import to_usd
 
     rates = {"CNY": [("2024-01-02", 0.1400), ("2025-09-22", 0.1406)]}
     assert to_usd(100_000, "CNY", "2025-10", rates) == pytest.approx(14_060)

@@ -10,10 +10,10 @@ import re
 import pandas as pd
 import pytest
 
-from chipcmp import schema
-from chipcmp.core import with_metrics
-from chipcmp.dataset import bundled_path, load_dataset
-from chipcmp.names import fold as normalize
+from chipcmp.core.fields import with_metrics
+from chipcmp.data import schema
+from chipcmp.data.dataset import bundled_path, load_dataset
+from chipcmp.data.names import fold as normalize
 
 
 @pytest.fixture(scope="module")

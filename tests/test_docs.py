@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chipcmp import schema
 from chipcmp.cli import app
+from chipcmp.data import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def test_readme_outputs_are_current():
 def test_readme_counts_match_the_data():
     import re
 
-    from chipcmp.dataset import load_dataset
+    from chipcmp.data.dataset import load_dataset
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     m = re.search(r"(\d+) accelerators from (\d+) vendors", text)

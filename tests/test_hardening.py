@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from chipcmp import pipeline
-from chipcmp.fileio import bundled_path
+from chipcmp.commands import context as pipeline
+from chipcmp.data.files import bundled_path
 
 HEADER = "name,vendor,bf16_tflops,memory_gb,memory_bw_tbs,tdp_w,sources,confidence,notes"
 
@@ -74,7 +74,7 @@ def test_signal_during_a_write_leaves_no_temp_file(tmp_path, sig):
     script = f"""
 import os, signal, sys, time
 from pathlib import Path
-from chipcmp.fileio import write_text
+from chipcmp.data.files import write_text
 target = Path({str(tmp_path / 'out.csv')!r})
 target.write_text("old\\n")
 def slow(f):
@@ -216,7 +216,7 @@ def test_huge_where_is_fast_and_not_echoed(cli):
 
 
 def test_completion_never_reads_an_unbounded_file(monkeypatch):
-    from chipcmp.cli import _complete_chip
+    from chipcmp.commands.complete import _complete_chip
 
     monkeypatch.setenv("CHIPCMP_DATA", "/dev/zero")
     assert _complete_chip("h") == []
@@ -297,7 +297,7 @@ def test_broken_pipe_exits_141_quietly():
 
 
 def test_loaded_frame_is_not_the_cache():
-    from chipcmp.dataset import load_dataset
+    from chipcmp.data.dataset import load_dataset
 
     ds = load_dataset()
     ds.frame.loc[ds.frame.index[0], "bf16_tflops"] = 1e6
@@ -305,7 +305,7 @@ def test_loaded_frame_is_not_the_cache():
 
 
 def test_dataset_hash_follows_the_file(tmp_path):
-    from chipcmp.dataset import load_dataset
+    from chipcmp.data.dataset import load_dataset
 
     f = tmp_path / "d.csv"
     f.write_text("name,vendor\nA,B\n")

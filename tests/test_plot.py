@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from chipcmp.core import Filters
-from chipcmp.dataset import load_dataset
-from chipcmp.plot import pareto_mask, points
+from chipcmp.core.filters import Filters
+from chipcmp.data.dataset import load_dataset
+from chipcmp.output.plot import pareto_mask, points
 
 
 def brute_force_frontier(rows: list[tuple[str, float, float]]) -> set[str]:

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from chipcmp import schema
 from chipcmp.cli import app
+from chipcmp.data import schema
 
 runner = CliRunner()
 # CHIPCMP_HYPOTHESIS_EXAMPLES=600 for a longer hunt; CI runs the default.
@@ -144,7 +144,7 @@ def test_data_text_never_reaches_a_terminal_as_control(content: bytes, command: 
 
     from rich.console import Console
 
-    from chipcmp import pipeline
+    from chipcmp.commands import context as pipeline
 
     with tempfile.TemporaryDirectory() as d:
         data = Path(d) / "in.csv"
@@ -166,7 +166,7 @@ def test_data_text_never_reaches_a_terminal_as_control(content: bytes, command: 
        command=st.sampled_from([["export"], ["list"], ["rank", "--metric", "tpp"]]))
 def test_output_paths_that_are_links_or_devices(kind: str, command: list[str]) -> None:
     """A link is written through (the link stays a link), a device is written directly, an input never."""
-    from chipcmp.fileio import bundled_path
+    from chipcmp.data.files import bundled_path
 
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)

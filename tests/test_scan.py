@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chipcmp import dataset
+from chipcmp.data import scan
 
 CELLS = ["a", "", "1,2", 'x"y', "multi\nline", "q", "3", "é", "a\r\nb"]
 
@@ -46,12 +46,12 @@ def test_scanner_matches_csv_module(case: tuple[str, int], chunk: int) -> None:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "x.csv"
         path.write_bytes(text.encode())
-        old = dataset.SCAN_CHUNK
-        dataset.SCAN_CHUNK = chunk
+        old = scan.SCAN_CHUNK
+        scan.SCAN_CHUNK = chunk
         try:
-            assert dataset._first_ragged_row(path, n) == reference(text, n)
+            assert scan.first_ragged_row(path, n) == reference(text, n)
         finally:
-            dataset.SCAN_CHUNK = old
+            scan.SCAN_CHUNK = old
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -63,4 +63,4 @@ def test_scanner_matches_csv_module(case: tuple[str, int], chunk: int) -> None:
 def test_scanner_examples(tmp_path: Path, text: str, expected: tuple[int, int] | None) -> None:
     path = tmp_path / "x.csv"
     path.write_text(text)
-    assert dataset._first_ragged_row(path, 2) == expected
+    assert scan.first_ragged_row(path, 2) == expected

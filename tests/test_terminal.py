@@ -16,10 +16,13 @@ import sys
 import pytest
 from rich.console import Console
 
-from chipcmp import controls as ctl
-from chipcmp import core, render
-from chipcmp.core import Filters
-from chipcmp.dataset import load_dataset
+from chipcmp.core import compare as compare_
+from chipcmp.core import listing
+from chipcmp.core import rank as rank_
+from chipcmp.core.filters import Filters
+from chipcmp.data.dataset import load_dataset
+from chipcmp.estimate import controls as ctl
+from chipcmp.output import table
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
@@ -33,24 +36,24 @@ def terminal(width: int) -> tuple[Console, io.StringIO]:
 def results() -> dict[str, object]:
     ds = load_dataset()
     return {
-        "compare": core.compare(ds, ["Ascend 910B", "H100", "H20"]),
-        "list": core.list_chips(ds, Filters()),
+        "compare": compare_.compare(ds, ["Ascend 910B", "H100", "H20"]),
+        "list": listing.list_chips(ds, Filters()),
         "controls": ctl.controls(ds, [], Filters(), []),
-        "rank": core.rank(ds, "bf16_tflops_per_watt", Filters()),
+        "rank": rank_.rank(ds, "bf16_tflops_per_watt", Filters()),
     }
 
 
 def shown_numbers(result, width: int) -> list[tuple[str, list[str]]]:
     """(first cell of a row, the formatted numbers of that row in the columns the layout keeps at `width`)."""
-    frame, _ = render._limit(result.frame)
-    columns = render._layout(result, frame, bars=True)
-    pages, _, _ = render.fit(columns, width, result.groups)
+    frame, _ = table._limit(result.frame)
+    columns = table._layout(result, frame, bars=True)
+    pages, _, _ = table.fit(columns, width, result.groups)
     out = []
     for page in pages:
         numeric = [c for c in page if c.right]
         key = next(c for c in page if not c.right)  # the row's name: the first text column
         for r in range(len(frame)):
-            cells = [c.cells[r] for c in numeric if render._NUMBER_CELL.match(c.cells[r]) and c.cells[r] != "—"]
+            cells = [c.cells[r] for c in numeric if table._NUMBER_CELL.match(c.cells[r]) and c.cells[r] != "—"]
             out.append((key.cells[r], cells))
     return out
 
@@ -60,7 +63,7 @@ def shown_numbers(result, width: int) -> list[tuple[str, list[str]]]:
 def test_every_shown_number_is_whole_on_its_row_line(command, width):
     result = results()[command]
     console, buf = terminal(width)
-    render.render_table(result, console)
+    table.render_table(result, console)
     text = ANSI.sub("", buf.getvalue())
     lines = text.splitlines()
     # nothing wraps at the terminal's edge, but a line carrying a URL, which is kept whole to stay clickable
@@ -79,7 +82,7 @@ def test_every_shown_number_is_whole_on_its_row_line(command, width):
 def test_the_numbers_of_the_csv_are_the_numbers_on_screen():
     """The H100's TPP and price, the introduction's chips: whole on one line, with no terminal escape inside."""
     console, buf = terminal(80)
-    render.render_table(results()["compare"], console)
+    table.render_table(results()["compare"], console)
     text = ANSI.sub("", buf.getvalue())
     tpp = next(ln for ln in text.splitlines() if ln.startswith("TPP"))
     assert "15,832" in tpp  # 989.5 x 16 (NVIDIA H100 SXM datasheet, dense BF16)
@@ -90,7 +93,7 @@ def test_the_numbers_of_the_csv_are_the_numbers_on_screen():
 def test_narrow_terminal_hides_columns_and_says_how_to_get_them():
     ds = load_dataset()
     console, buf = terminal(80)
-    messages = render.render_table(core.list_chips(ds, Filters(), "all"), console)
+    messages = table.render_table(listing.list_chips(ds, Filters(), "all"), console)
     assert any("--wide" in m and "--columns" in m for m in messages)
     assert max(len(ln) for ln in ANSI.sub("", buf.getvalue()).splitlines()) <= 80
 
@@ -98,7 +101,7 @@ def test_narrow_terminal_hides_columns_and_says_how_to_get_them():
 def test_wide_never_hides():
     ds = load_dataset()
     console, buf = terminal(80)
-    messages = render.render_table(core.list_chips(ds, Filters()), console, wide=True)
+    messages = table.render_table(listing.list_chips(ds, Filters()), console, wide=True)
     assert not any("hid" in m for m in messages)
     assert "Price" in ANSI.sub("", buf.getvalue())
 
@@ -107,7 +110,7 @@ def test_many_chips_compare_pages_rather_than_wrapping_headers():
     ds = load_dataset()
     chips = ["H100", "H20", "A100", "H800", "H200", "B200 SXM", "MI300X", "Gaudi 3"]
     console, buf = terminal(200)
-    messages = render.render_table(core.compare(ds, chips), console)
+    messages = table.render_table(compare_.compare(ds, chips), console)
     text = ANSI.sub("", buf.getvalue())
     header = next(ln for ln in text.splitlines() if ln.startswith("Field"))
     assert "ratio" in header
@@ -117,7 +120,7 @@ def test_many_chips_compare_pages_rather_than_wrapping_headers():
 
 def test_prose_notes_wrap_between_words_and_urls_stay_whole():
     console, buf = terminal(80)
-    render.render_table(results()["controls"], console)
+    table.render_table(results()["controls"], console)
     lines = ANSI.sub("", buf.getvalue()).splitlines()
     assert any(ln.startswith("Informational calculation") for ln in lines)
     assert all(len(ln) <= 80 for ln in lines if "://" not in ln)
@@ -126,7 +129,7 @@ def test_prose_notes_wrap_between_words_and_urls_stay_whole():
 
 def test_tiny_terminal_falls_back_to_plain_text_with_whole_numbers():
     console, buf = terminal(10)
-    render.render_table(results()["rank"], console)
+    table.render_table(results()["rank"], console)
     assert "1.414" in buf.getvalue()  # H100 SXM BF16 per watt: 989.5 / 700 (NVIDIA datasheet)
 
 

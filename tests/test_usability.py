@@ -115,7 +115,7 @@ def test_plot_image_uses_plain_log_ticks(cli, tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from chipcmp.plot import _plain_ticks
+    from chipcmp.output.plot import _plain_ticks
 
     fig, ax = plt.subplots()
     ax.set_xscale("log")

@@ -10,7 +10,7 @@ import math
 import pytest
 
 from chipcmp.errors import UsageError
-from chipcmp.workload import human_count, parse_count
+from chipcmp.estimate.inputs import human_count, parse_count
 
 
 def rows(cli, *args):

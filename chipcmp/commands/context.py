@@ -1,0 +1,178 @@
+"""The one command pipeline: shared options resolved once into a `Context`, one `run` path from `Result` to output.
+
+Modelled on pipx's dispatch context (`main.py` builds one context and hands it to each command) and sqlite-utils'
+output options (declared once, emitted through one function). A command receives a Context, asks it for what it
+needs (`ctx.dataset`, `ctx.filters`, `ctx.columns`) and returns a Result; `Context.run` does the rest.
+
+Imported by the CLI when a command runs, never for `--help`: it imports neither pandas nor rich at module level.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chipcmp.core.filters import Filters
+from chipcmp.errors import UsageError
+from chipcmp.output.formats import OutputFormat
+from chipcmp.text import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from chipcmp.core.result import Result
+    from chipcmp.data.dataset import Dataset
+
+
+# A console to render tables into instead of stdout (a test forcing terminal mode, a program embedding chipcmp).
+CONSOLE: Console | None = None
+
+
+def say(message: str, stream: Any = None) -> None:
+    """One message on stderr, each line cleaned of terminal control (messages quote data and file names)."""
+    out = stream or sys.stderr
+    out.write("\n".join(f"chipcmp: {clean(line)}" if i == 0 else clean(line)
+                        for i, line in enumerate(message.split("\n"))) + "\n")
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+
+@dataclass
+class Context:
+    """Everything the shared options say, resolved once: which data, which rows, which output."""
+
+    command: str
+    data: Path | None = None
+    add: list[Path] = field(default_factory=list)
+    prices: list[str] = field(default_factory=list)
+    price_kind: str = "any"
+    filters: Filters = field(default_factory=Filters)
+    fmt: OutputFormat | None = None
+    output: Path | None = None
+    columns_spec: str | None = None
+    bars: bool = True
+    wide: bool = False
+    given: frozenset[str] = frozenset()  # the shared options the user gave
+    console: Console | None = None  # tests pass a console forced into terminal mode
+    columns_used: bool = False
+
+    @classmethod
+    def from_options(cls, command: str, options: dict[str, Any], defaults: dict[str, Any]) -> Context:
+        given = frozenset(k for k, v in options.items() if v != defaults.get(k))
+        ctx = cls(
+            command=command,
+            data=options.get("data"),
+            add=list(options.get("add") or []),
+            prices=list(options.get("price") or []),
+            price_kind=str(getattr(options.get("price_kind"), "value", options.get("price_kind") or "any")),
+            filters=Filters(_split(options.get("vendor") or []), _split(options.get("country") or []),
+                            _split(options.get("kind") or []), options.get("since"),
+                            tuple(options.get("where") or [])),
+            fmt=options.get("fmt"),
+            output=options.get("output"),
+            columns_spec=options.get("columns"),
+            bars=not options.get("no_bars", False),
+            wide=bool(options.get("wide", False)),
+            given=given,
+        )
+        ctx.format  # noqa: B018 -- an unwritable extension is a usage error before any work
+        return ctx
+
+    # --- data ----------------------------------------------------------------------------------------------
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The chips, loaded once, with every overlay and price override; warnings and provenance on stderr."""
+        from chipcmp.data.dataset import load_dataset
+
+        ds = load_dataset(self.data, self.add, self.prices, self.price_kind)
+        for w in ds.warnings:
+            say(f"warning: {w}")
+        if self.data is not None or self.add or self.prices or ds.sources[0].label != "bundled":
+            say(f"data: {ds.describe()}")
+        return ds
+
+    def refuse(self, options: tuple[str, ...], why: str) -> None:
+        """A usage error if any of `options` was given where they cannot apply (never silently ignored)."""
+        used = sorted(o for o in options if o in self.given)
+        if used:
+            raise UsageError(f"{', '.join('--' + u.replace('_', '-') for u in used)} cannot apply here: {why}")
+
+    @property
+    def columns(self) -> str | None:
+        """--columns, for a command that picks its own columns (list, rank); others get it applied for them."""
+        self.columns_used = True
+        return self.columns_spec
+
+    # --- output --------------------------------------------------------------------------------------------
+
+    @property
+    def format(self) -> OutputFormat:
+        from chipcmp.output.formats import format_for
+
+        return format_for(self.output, self.fmt, images=self.command == "plot")
+
+    def protect(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.data, *self.add) if p)
+
+    def data_info(self) -> dict[str, Any] | None:
+        if "dataset" not in self.__dict__:
+            return None  # the command read no data (metrics, a what-if)
+        ds = self.dataset
+        return {"version": ds.version, "files": [{"label": s.label, "rows": s.rows, "sha256": s.sha256}
+                                                 for s in ds.sources]}
+
+    def run(self, result: Result) -> None:
+        """Render the command's result and say what has to be said about it on stderr."""
+        from chipcmp.output.writers import Target, emit
+
+        if self.columns_spec and not self.columns_used:
+            result = pick_columns(result, self.columns_spec)
+        fmt = self.format
+        # Only JSON carries the dataset's version and hashes: the other formats need not hash the files.
+        target = Target(fmt, self.output, self.bars, self.wide, self.command,
+                        self.data_info() if fmt is OutputFormat.json else None, self.protect())
+        image, output = result.image, self.output
+        if image is not None and output is not None and output.suffix.lower() in (".png", ".svg"):
+            from chipcmp.data.files import check_output_path, write_bytes
+
+            check_output_path(output, self.protect())
+            write_bytes(output, lambda f: image(f, output.suffix.lower()[1:]))
+            messages = [*result.messages, f"wrote {output}"]
+        else:
+            messages = emit(result, target, self.console or CONSOLE)
+        sys.stdout.flush()  # data first, then what we have to say about it
+        for m in messages:
+            say(m)
+
+
+def pick_columns(result: Result, spec: str) -> Result:
+    """The result with only the named columns (by key), in the order given; the first column always stays."""
+    from dataclasses import replace
+
+    from chipcmp.data.names import suggest
+
+    wanted = [s.strip() for s in spec.split(",") if s.strip()]
+    if not wanted:
+        raise UsageError("--columns names no column; give names separated by commas")
+    by_key = {c.key: c for c in result.columns}
+    for w in wanted:
+        if w not in by_key:
+            raise UsageError(f"--columns: this table has no column {w!r}{suggest(w, list(by_key))}"
+                             f"\n(its columns: {', '.join(by_key)})")
+    first = result.columns[0]
+    cols = [first, *(by_key[w] for w in wanted if w != first.key)]
+    dropped = [c.key for c in result.columns if c not in cols]
+    return replace(result, columns=cols, frame=result.frame.drop(columns=dropped))
+
+
+def terminal_width() -> int:
+    """The width to draw charts for: the terminal's, 80 in a pipe."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80

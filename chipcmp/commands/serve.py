@@ -1,0 +1,56 @@
+"""`chipcmp serve`: serving estimates per chip."""
+
+from typing import Annotated, Any
+
+import typer
+
+from chipcmp.commands.base import BF16, ActiveOpt, ChipsArg, ModelOpt, ParamsOpt, Precision, SystemOpt, command
+
+
+@command(examples=("chipcmp serve 'Ascend 910B' H20 H800 'H100 SXM' --model 'Llama 3.1 70B' --weights fp8 "
+                   "--prompt 8192",
+                   "chipcmp serve H20 'Ascend 910C' --model DeepSeek-V3 --weights fp8 --batch auto --tpot-ms 50",
+                   "chipcmp serve --system 'CloudMatrix 384' --model DeepSeek-V3 --weights int8"))
+def serve(
+    ctx: Any,
+    chips: ChipsArg = None,
+    model: ModelOpt = None,
+    params: ParamsOpt = "",
+    active_params: ActiveOpt = "",
+    weights: Annotated[Precision, typer.Option("--weights", help="Weight precision.", case_sensitive=False)]
+    = BF16,
+    kv: Annotated[Precision, typer.Option("--kv", help="KV-cache precision.", case_sensitive=False)] = BF16,
+    precision: Annotated[Precision | None, typer.Option("--precision", show_default=False, case_sensitive=False,
+                                                        help="Compute precision (default: the weights', BF16 for "
+                                                             "4-bit weights).")] = None,
+    prompt: Annotated[int, typer.Option("--prompt", metavar="TOKENS", help="Prompt length.")] = 2048,
+    output_tokens: Annotated[int, typer.Option("--output-tokens", metavar="TOKENS", help="Tokens generated per "
+                                               "request.")] = 512,
+    batch: Annotated[str, typer.Option("--batch", metavar="N|auto", help="Concurrent sequences per replica, or "
+                                       "auto: the most throughput under --tpot-ms (default 50 ms).")] = "auto",
+    tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", metavar="MS", help="Latency target: time per "
+                                                  "output token (with --batch auto).")] = None,
+    replica: Annotated[int | None, typer.Option("--replica", metavar="CHIPS", help="Chips per replica (the "
+                                                "tensor-parallel degree; default: the fewest that hold the model).")]
+    = None,
+    system: SystemOpt = None,
+    years: Annotated[float, typer.Option("--years", help="Years to spread the purchase price over.")] = 4.0,
+    kwh_price: Annotated[float, typer.Option("--kwh-price", metavar="USD", help="Electricity per kWh.")] = 0.10,
+    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.3,
+    rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental per chip-hour (default: the "
+                                               "latest in prices.csv).")] = None,
+) -> Any:
+    """Estimate serving on each chip: chips per replica, output tokens/s per chip and per user, time to first token,
+    $ per million output tokens, tokens per kWh."""
+    from chipcmp.estimate import inputs, serving
+    from chipcmp.estimate.formulas import bytes_per
+
+    m = inputs.model_from_options(model, params, active_params, "serve")
+    sys_, chip_list = inputs.system_and_chips(system, chips)
+    n_batch = inputs.batch_size(batch, tpot_ms)
+    compute = precision.value if precision is not None else serving.compute_precision(weights.value)
+    plan = serving.ServePlan(m, bytes_per(weights.value), bytes_per(kv.value), compute, prompt,
+                             output_tokens, n_batch, tpot_ms, years, kwh_price, pue, rent,
+                             sys_.scaleup_domain if sys_ else None, sys_.name if sys_ else "", replica)
+    return serving.serve(ctx.dataset, plan, chip_list, ctx.filters, serving.scaleup_domains())
+

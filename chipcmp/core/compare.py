@@ -1,0 +1,105 @@
+"""Chips side by side: each field of each chip with its ratio to a baseline (▲ better, ▼ worse by the field's
+direction), marks for figures whose sources disagree (~) and for unsupported formats."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from chipcmp.core.fields import is_number, is_unknown, parse_fields, with_metrics
+from chipcmp.core.ranges import range_marks
+from chipcmp.core.result import BETTER, WORSE, Col, Result
+from chipcmp.core.support import mark_unsupported
+from chipcmp.data import schema
+from chipcmp.data.names import fold, resolve
+from chipcmp.errors import UsageError
+
+if TYPE_CHECKING:
+
+    from chipcmp.data.dataset import Dataset
+
+
+# Rows of `compare` besides the metrics flagged `default` in the registry.
+COMPARE_COLUMNS = (
+    "vendor", "vendor_country", "kind", "form_factor", "release_year", "process_node", "compute_dies",
+    "die_area_mm2", "memory_gb", "memory_type", "memory_bw_tbs", "interconnect_gbs", "tdp_w",
+    *schema.THROUGHPUT_COLUMNS, "price_usd", "price_kind", "confidence",
+)
+
+
+def compare(  # noqa: PLR0915 -- values, ratios, verdicts and provenance marks of one table
+    ds: Dataset, queries: Sequence[str], baseline: str | None = None, metrics: str | None = None,
+) -> Result:
+    """Chips as columns, fields as rows, with each chip's ratio to the baseline (the first chip by default).
+
+    A ratio carries ▲ when the chip is better than the baseline on that row's metric and ▼ when worse, by the
+    metric's own direction; rows without a direction (years, die counts) have no ratio.
+    """
+    import pandas as pd
+
+    labels = resolve(ds.frame, queries)  # every typo first, before "needs two chips"
+    if len(queries) < 2:
+        raise UsageError("compare needs at least two chips, e.g. chipcmp compare 'Ascend 910B' H100 H20")
+    default = [*COMPARE_COLUMNS, *(m.name for m in schema.METRICS if m.default)]
+    names = [n for n in parse_fields(metrics, default) if n != "name"]
+    plain = with_metrics(ds.frame.loc[labels], names)
+    df = mark_unsupported(ds, plain, names)
+    chips = [str(c) for c in df["name"]]
+    base_label = labels[0] if baseline is None else resolve(ds.frame, [baseline])[0]
+    if base_label not in labels:
+        raise UsageError(f"--baseline {baseline!r} is not one of the compared chips; add it to the list")
+    base = str(ds.frame.at[base_label, "name"])
+    order = [base_label, *(lbl for lbl in labels if lbl != base_label)]
+    key = {lbl: f"chip{i}" for i, lbl in enumerate(order)}
+    ratio = {lbl: f"ratio{i}" for i, lbl in enumerate(order) if lbl != base_label}
+    rows = []
+    better: dict[tuple[int, str], bool] = {}
+    for pos, n in enumerate(names):
+        f = schema.FIELD_BY_NAME[n]
+        row: dict[str, object] = {"field": n, "label": f.label, "unit": f.unit}
+        b = df.at[base_label, n]
+        for lbl in order:
+            v = df.at[lbl, n]
+            row[key[lbl]] = v
+            if lbl == base_label:
+                continue
+            # Ratios only where a direction is defined: 2,024 / 2,022 years or a ratio of die counts mean nothing.
+            ok = f.higher_is_better is not None and is_number(v) and is_number(b) and b > 0
+            row[ratio[lbl]] = v / b if ok else float("nan")
+            if ok and v != b:
+                better[(pos, ratio[lbl])] = (v > b) == f.higher_is_better
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for r in ratio.values():
+        frame[r] = pd.to_numeric(frame[r])
+    name_of = dict(zip(labels, chips, strict=True))
+    cols = [Col("label", "Field", keep=True), Col("unit", "Unit"),
+            Col(key[base_label], base, numeric=True, kind="row", name=base, keep=True)]
+    groups: list[tuple[str, ...]] = []
+    for lbl in order[1:]:
+        cols += [Col(key[lbl], name_of[lbl], numeric=True, kind="row", name=name_of[lbl]),
+                 Col(ratio[lbl], "ratio", numeric=True, kind="ratio", name=f"{name_of[lbl]} / {base}")]
+        groups.append((key[lbl], ratio[lbl]))
+    messages = [f"{q!r} is {ds.frame.at[lbl, 'name']!r}" for q, lbl in zip(queries, labels, strict=True)
+                if fold(q) != fold(ds.frame.at[lbl, "name"])]
+    # Cells a user's file or --price set: marked in tables, listed in a provenance column in CSV/JSON.
+    marks: set[tuple[int, str]] = set()
+    sources: list[str] = []
+    for i, n in enumerate(names):
+        from_user = [(lbl, ds.origin(lbl, n)) for lbl in order
+                     if n in schema.COLUMN_BY_NAME and not is_unknown(df.at[lbl, n]) and ds.origin(lbl, n)]
+        sources.append("; ".join(f"{name_of[lbl]}<-{src}" for lbl, src in from_user))
+        marks |= {(i, key[lbl]) for lbl, _ in from_user}
+    notes = [f"ratio: each chip's figure / {base}'s; {BETTER} better, {WORSE} worse by the row's own direction "
+             "(`chipcmp metrics`); — unknown, n/a not supported."]
+    ranged, spans_text = range_marks(ds, plain, names, {lbl: (key[lbl], name_of[lbl]) for lbl in order})
+    if ranged:
+        notes.append("~ sources disagree on this figure" + (": " + "; ".join(spans_text) if spans_text else "")
+                     + " (`chipcmp show CHIP --sources`)")
+    if any(sources):
+        frame["overridden"] = sources
+        files = sorted({ds.overridden[k] for k in ds.overridden})
+        notes.append(f"* value from {', '.join(files)}, not the bundled data")
+    return Result(frame, cols, title=f"{' vs '.join(chips)} (ratios to {base})", messages=messages,
+                  row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names], marks=marks, notes=notes,
+                  assumptions={"baseline": base, "chips": chips}, better=better, groups=groups, ranged=ranged)

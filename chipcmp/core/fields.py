@@ -1,0 +1,128 @@
+"""The core: pure pandas over the loaded chips. Filters, name resolution, metrics, list/show/compare/rank/export.
+
+Nothing here prints or exits: functions return frames or a `Result` and raise the domain errors of
+`chipcmp.errors`; the CLI decides how to show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from chipcmp.core.result import Col
+from chipcmp.data import schema
+from chipcmp.data.names import suggest
+from chipcmp.errors import UnknownMetric, UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+
+def field_names(kind: str = "all") -> list[str]:
+    """Names of columns and/or metrics, for completion and error messages."""
+    if kind == "metric":
+        return list(schema.METRIC_BY_NAME)
+    if kind == "numeric":
+        return list(schema.NUMERIC_FIELDS)
+    return list(schema.FIELD_BY_NAME)
+
+
+def check_field(name: str, *, numeric: bool = True) -> schema.Field:
+    """The registry entry for `name`, or UnknownMetric listing what is valid."""
+    f = schema.FIELD_BY_NAME.get(name)
+    if f is None or (numeric and not f.numeric):
+        choices = field_names("numeric" if numeric else "all")
+        raise UnknownMetric(f"unknown metric {name!r}{suggest(name, choices)}"
+                            "\n(`chipcmp metrics` lists and explains every one)")
+    return f
+
+
+def check_precision(name: str) -> schema.Precision:
+    """The registry's precision called `name`, or a usage error listing them."""
+    p = schema.PRECISION_BY_NAME.get(name.lower())
+    if p is None:
+        raise UsageError(f"--precision {name!r} is not one of {', '.join(schema.PRECISION_BY_NAME)}")
+    return p
+
+
+def check_positive(value: float | None, option: str, *, upper: float | None = None) -> None:
+    """A usage error unless `value` (when given) is a finite number above 0 (and at most `upper`)."""
+    import math
+
+    if value is None:
+        return
+    if not value > 0 or math.isinf(value) or (upper is not None and value > upper):
+        bound = f" and at most {upper:g}" if upper is not None else ""
+        raise UsageError(f"{option} {value:g} is out of range: it must be a positive number{bound}")
+
+
+def check_top(top: int | None) -> None:
+    if top is not None and top < 1:
+        raise UsageError(f"--top {top}: give a positive number of chips")
+
+
+def with_metrics(df: pd.DataFrame, names: Iterable[str] | None = None) -> pd.DataFrame:
+    """Add derived metrics (all, or those named) as columns, computed vectorised; columns are left alone."""
+    wanted = schema.METRICS if names is None else [schema.METRIC_BY_NAME[n] for n in names
+                                                   if n in schema.METRIC_BY_NAME]
+    new = {m.name: m.compute(df) for m in wanted if m.name not in df.columns}
+    if not new:
+        return df
+    import numpy as np
+    import pandas as pd
+
+    out = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
+    cols = list(new)
+    out[cols] = out[cols].replace([np.inf, -np.inf], np.nan)  # belt and braces: a ratio is never infinite
+    return out
+
+
+def columns_for(names: Iterable[str], bar: str | None = None, keep: str | None = None) -> list[Col]:
+    return [Col.of(n, bar=n == bar, keep=n == keep) for n in names]
+
+
+def parse_fields(spec: str | None, default: Sequence[str]) -> list[str]:
+    if spec is None:
+        return list(default)
+    if spec.strip().lower() == "all":
+        return [n for n in schema.FIELD_BY_NAME if n != "name"]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise UsageError(f"{spec!r} names no field; give names separated by commas, or 'all'")
+    for n in names:
+        if n not in schema.FIELD_BY_NAME:
+            raise UnknownMetric(f"unknown field {n!r}{suggest(n, field_names())}"
+                                "\n(`chipcmp metrics` lists every column and metric, or use 'all')")
+    return names
+
+
+def plural(n: int, word: str) -> str:
+    """'1 chip', '2 chips'."""
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def is_unknown(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v)  # noqa: PLR0124
+
+
+def is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v  # noqa: PLR0124
+
+
+def field_values(df: pd.DataFrame, name: str) -> pd.Series:
+    """A column, or a metric computed on the spot without copying the frame."""
+    if name in df.columns:
+        return df[name]
+    import numpy as np
+
+    return schema.METRIC_BY_NAME[name].compute(df).replace([np.inf, -np.inf], np.nan)
+
+
+def split_list(cell: object) -> list[str]:
+    text = text_of(cell)
+    return [s.strip() for s in text.split("|") if s.strip()] if text else []
+
+
+def text_of(cell: object) -> str:
+    return cell if isinstance(cell, str) else ""

@@ -1,0 +1,60 @@
+"""What a command returns: one frame plus how to show it. Every renderer reads this one object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from chipcmp.data import schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+BETTER, WORSE = "▲", "▼"  # how a Result.better verdict is shown
+
+
+@dataclass(frozen=True)
+class Col:
+    """One output column: its key in the frame, header, and how to show it."""
+
+    key: str
+    header: str
+    numeric: bool = False
+    bar: bool = False  # draw a small bar beside the value in terminal tables (its own column)
+    kind: str = "float"  # "int": no decimals; "ratio": 0.32×; "row": the kind in Result.row_kinds
+    name: str | None = None  # the CSV/JSON column name, when not the key (compare's chip columns)
+    keep: bool = False  # never hidden to fit a narrow terminal (the name column, the ranked metric)
+    whole: bool = False  # never cut (a URL): a terminal too narrow for it gets the plain table, lines unbroken
+    unit: str = ""
+
+    @property
+    def out(self) -> str:
+        return self.name or self.key
+
+    @classmethod
+    def of(cls, name: str, *, bar: bool = False, keep: bool = False) -> Col:
+        """A column described by the registry."""
+        f = schema.FIELD_BY_NAME[name]
+        return cls(name, schema.field_header(f), f.numeric, bar, f.kind, keep=keep or name == "name", unit=f.unit)
+
+
+@dataclass
+class Result:
+    frame: pd.DataFrame
+    columns: list[Col]
+    title: str = ""
+    messages: list[str] = field(default_factory=list)  # for stderr, never mixed with data
+    notes: list[str] = field(default_factory=list)  # part of the output: table footer, Markdown notes, JSON "notes"
+    assumptions: dict[str, Any] = field(default_factory=dict)  # the inputs behind the figures (JSON "assumptions")
+    row_kinds: Sequence[str] | None = None  # per-row value kind, for tables whose rows are fields (compare)
+    marks: set[tuple[int, str]] = field(default_factory=set)  # (row position, column key) shown with a '*'
+    ranged: set[tuple[int, str]] = field(default_factory=set)  # ... shown with a '~': sources disagree on it
+    # (row position, column key) -> True when better than the baseline, False when worse (compare's ▲ / ▼)
+    better: dict[tuple[int, str], bool] = field(default_factory=dict)
+    # Columns that travel together when a wide table is split into pages (compare: a chip and its ratio);
+    # the columns in no group are repeated on every page.
+    groups: list[tuple[str, ...]] = field(default_factory=list)
+    chart: str | None = None  # a text chart shown instead of the table (plot); machine formats get the frame
+    image: Callable[[Any, str], None] | None = None  # writes the chart as an image: (binary file, "png"/"svg")

@@ -1,0 +1,257 @@
+"""Load and validate chip data: the bundled CSV, a replacement (--data) and overlays (--add).
+
+Everything here is vectorised: a user file of a million rows is parsed by pandas' C reader in one pass, and the
+slow, exact diagnosis (which row, which column) only runs once a file is known to be bad.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chipcmp.data import schema
+from chipcmp.data.files import (
+    ENV_DATA,
+    bundled_path,
+)
+from chipcmp.data.names import lookalike_pairs
+from chipcmp.data.table import IN_MEMORY_BYTES, open_source, read_table, sha256
+from chipcmp.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+BUNDLED = "chips.csv"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the rows came from: shown in outputs and carried in exports."""
+
+    label: str  # "bundled" or the path as the user gave it
+    path: Path
+    rows: int
+    digest: str | None = None  # known when the bytes were read whole; a big file is hashed only when asked
+
+    @property
+    def sha256(self) -> str:
+        if self.digest is None:
+            object.__setattr__(self, "digest", sha256(self.path))
+        return self.digest  # type: ignore[return-value]
+
+
+@dataclass
+class Dataset:
+    """The loaded chips (one row per chip, columns as in `schema.COLUMNS`) and their provenance."""
+
+    frame: pd.DataFrame
+    sources: list[Source]
+    warnings: list[str] = field(default_factory=list)
+    # (row label, column) pairs whose value came from an overlay file, and from which file
+    overridden: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (row label, column) pairs the data marks "n/a": the chip does not support that format (not: unknown)
+    unsupported: set[tuple[object, str]] = field(default_factory=set)
+    _by_column: dict[str, set[object]] | None = field(default=None, repr=False, compare=False)
+
+    def origin(self, label: object, column: str) -> str | None:
+        """The user file (or '--price') a cell came from, or None for the bundled/--data figure."""
+        key = str(label)
+        return self.overridden.get((key, column)) or self.overridden.get((key, "*"))
+
+    def is_unsupported(self, label: object, column: str) -> bool:
+        return (label, column) in self.unsupported
+
+    def unsupported_labels(self, column: str) -> set[object]:
+        """Row labels whose `column` is n/a."""
+        return self._unsupported_by_column().get(column, set())
+
+    def unsupported_columns(self) -> set[str]:
+        """Columns with at least one n/a cell."""
+        return set(self._unsupported_by_column())
+
+    def _unsupported_by_column(self) -> dict[str, set[object]]:
+        # Indexed once (a big file has ~500k n/a cells); the overlay code, which adds and removes cells, resets it.
+        if self._by_column is None:
+            by: dict[str, set[object]] = {}
+            for label, c in self.unsupported:
+                by.setdefault(c, set()).add(label)
+            self._by_column = by
+        return self._by_column
+
+    def describe(self) -> str:
+        """'bundled + my.csv (2 cells overridden, 1 chip added)', for the note every output carries."""
+        cells = sum(1 for (_, c) in self.overridden if c != "*")
+        added = sum(1 for (_, c) in self.overridden if c == "*")
+        parts = [s.label for s in self.sources]
+        extra = [f"{cells} cell{'s' * (cells != 1)} overridden" if cells else "",
+                 f"{added} chip{'s' * (added != 1)} added" if added else ""]
+        detail = ", ".join(e for e in extra if e)
+        return " + ".join(parts) + (f" ({detail})" if detail else "")
+
+    @property
+    def version(self) -> str:
+        """Dataset version: the chipcmp version plus the short hash of every file read."""
+        from chipcmp.version import __version__
+
+        return f"chipcmp {__version__}; " + "; ".join(f"{s.label} sha256:{s.sha256[:12]}" for s in self.sources)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_file(path: str, shown: str, stamp: tuple[int, int], price_kind: str) -> tuple[
+        pd.DataFrame, Source, tuple[str, ...], frozenset]:
+    """One regular file, parsed once per process while its size and mtime stay the same. The bundled chips get
+    their derived columns (prices, confidence, measurements) from the files beside them."""
+    p = Path(path)
+    if shown == "bundled":
+        from chipcmp.data import cache
+
+        entry = cache.key(sorted(p.parent.glob("*.csv")), price_kind)
+        hit = cache.read(entry)
+        if hit is not None:
+            frame, meta = hit
+            return (frame, Source(shown, p, len(frame), meta["sha256"]), tuple(meta["notes"]),
+                    frozenset((label, column) for label, column in meta["unsupported"]))
+    # A file of ordinary size is read into memory once: the scan, the parse, the n/a cells and the hash all use
+    # those bytes. A big one is streamed by each pass instead, so memory stays near pandas' own.
+    source: Path | bytes = p.read_bytes() if stamp[1] <= IN_MEMORY_BYTES else p
+    df, notes, unsupported = read_table(p, shown, source)
+    digest = sha256(source) if isinstance(source, bytes) else None
+    if shown == "bundled":
+        from chipcmp.data.provenance import enrich
+
+        df = enrich(df, price_kind)
+        cache.write(entry, df, {"sha256": digest or sha256(p), "notes": list(notes),
+                                "unsupported": sorted([label, column] for label, column in unsupported)})
+    return df, Source(shown, p, len(df), digest), tuple(notes), frozenset(unsupported)
+
+
+def _load(path: Path, shown: str, price_kind: str = "any") -> tuple[pd.DataFrame, Source, tuple[str, ...],
+                                                                     frozenset]:
+    source = open_source(path, shown)
+    if isinstance(source, bytes):  # a pipe or a device: read once, never cached
+        df, notes, unsupported = read_table(path, shown, source)
+        return df, Source(shown, path, len(df), sha256(source)), tuple(notes), frozenset(unsupported)
+    st = path.stat()
+    return _load_file(str(path), shown, (st.st_mtime_ns, st.st_size), price_kind)
+
+
+def _private(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame the caller may change without changing the cache: free under pandas' copy-on-write (pandas 3),
+    a real copy before it."""
+    import pandas as pd
+
+    return df.copy(deep=int(pd.__version__.split(".")[0]) < 3)
+
+
+def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str | os.PathLike[str]] = (),
+                 prices: Sequence[str] = (), price_kind: str = "any") -> Dataset:
+    """Load the chips. `data` (or $CHIPCMP_DATA) replaces the bundled CSV; each `add` file overlays it (a row
+    naming a known chip overrides the cells it fills, a new name adds a chip); `prices` ('NAME=USD') override
+    prices. Each file is parsed once per process."""
+    if data is None:
+        data = os.environ.get(ENV_DATA) or None
+    if data is None:
+        path, shown = bundled_path(), "bundled"
+    else:
+        path, shown = Path(data), str(data)
+    df, source, notes, unsupported = _load(path, shown, price_kind)
+    ds = Dataset(_private(df), [source], list(notes), unsupported=set(unsupported))
+    ds.warnings += _lookalike_warnings(ds.frame, shown)
+    seen = {_identity(path)}
+    for extra in map(Path, add):
+        ident = _identity(extra)
+        if ident in seen:
+            raise UsageError(f"--add {extra}: that file is already loaded; give each file once")
+        seen.add(ident)
+        _overlay(ds, extra)
+    for spec in prices:
+        _override_price(ds, spec)
+    return ds
+
+
+def _identity(path: Path) -> object:
+    try:
+        st = path.stat()
+        return (st.st_dev, st.st_ino)
+    except OSError:
+        return str(path)
+
+
+def _lookalike_warnings(df: pd.DataFrame, shown: str) -> list[str]:
+    if len(df) > 20_000:
+        return []  # a Python loop per name; `chipcmp audit` checks big files
+    return [f"{shown}: the name {b!r} reads like {a!r} but is spelt with look-alike letters of another script; "
+            "rename it" for a, b in lookalike_pairs(df["name"])]
+
+
+def _overlay(ds: Dataset, path: Path) -> None:
+    import pandas as pd
+
+    from chipcmp.data.names import name_keys
+
+    shown = str(path)
+    over, source, notes, unsupported = _load(path, shown)
+    ds.warnings.extend(notes)
+    ds.sources.append(source)
+    base_keys = name_keys(ds.frame)
+    owners = base_keys.groupby(base_keys.values).agg(lambda s: tuple(sorted(set(s.index))))
+    over_keys = name_keys(over.assign(vendor=""))  # an overlay row may leave vendor empty
+    hits = over_keys.map(owners).dropna().explode()
+    matched = hits.groupby(level=0).agg(lambda s: sorted(set(s)))
+    twice = matched[matched.map(len) > 1]
+    if not twice.empty:
+        i = twice.index[0]
+        names = ", ".join(repr(ds.frame.at[lbl, "name"]) for lbl in twice.iloc[0])
+        raise DataError(f"{shown}: line {int(i) + 2}: {over.at[i, 'name']!r} matches {names}; use the full name "
+                        "of one chip")
+    target = matched.map(lambda labels: labels[0])
+    clash = target[target.duplicated(keep=False)]
+    if not clash.empty:
+        lines = ", ".join(str(int(i) + 2) for i in clash.index[:2])
+        raise DataError(f"{shown}: lines {lines} both name {ds.frame.at[clash.iloc[0], 'name']!r}; keep one row "
+                        "per chip")
+    updates = over.loc[target.index].drop(columns=["name"]).set_axis(target.to_numpy())
+    filled = updates.notna()
+    ds.frame.update(updates)
+    for label, col in filled.stack()[lambda m: m].index:
+        ds.overridden[(str(label), col)] = shown
+        ds.unsupported.discard((label, col))
+    relabel = dict(target.items())
+    new = over.drop(index=target.index)
+    if not new.empty:
+        start = (max(ds.frame.index) + 1) if len(ds.frame) else 0
+        relabel |= dict(zip(new.index, range(start, start + len(new)), strict=True))
+        new = new.set_axis(range(start, start + len(new)))
+        ds.frame = pd.concat([ds.frame, new])
+        for label in new.index:
+            ds.overridden[(str(label), "*")] = shown
+    for label, col in unsupported:
+        ds.unsupported.add((relabel[label], col))
+        ds.overridden[(str(relabel[label]), col)] = shown
+    ds._by_column = None  # the n/a cells changed: index them again when asked
+
+
+def _override_price(ds: Dataset, spec: str) -> None:
+    from chipcmp.data.names import resolve
+
+    name, sep, usd = spec.rpartition("=")
+    try:
+        value = float(usd)
+    except ValueError:
+        value = float("nan")
+    if not sep or not name.strip() or not value > 0 or value == float("inf"):
+        raise UsageError(f"--price {spec!r}: write CHIP=USD with a positive price, e.g. --price 'H100 SXM=25000'")
+    (label,) = resolve(ds.frame, [name.strip()])
+    spec_col = schema.COLUMN_BY_NAME["price_usd"]
+    lo, hi = spec_col.lo or 0.0, spec_col.hi or float("inf")
+    if not lo <= value <= hi:
+        raise UsageError(f"--price {spec!r}: {value:g} USD is outside the plausible range {lo:,.0f} to "
+                         f"{hi:,.0f} USD for one chip")
+    ds.frame.loc[label, ["price_usd", "price_kind", "price_source", "price_date"]] = [value, "user", "--price", None]
+    for col in ("price_usd", "price_kind", "price_source"):
+        ds.overridden[(str(label), col)] = "--price"

@@ -1,0 +1,320 @@
+"""Reading a chips file (bundled, --data or --add) into a typed frame in one vectorised pass, with an exact
+diagnosis (line, column, value) only once a file is known to be bad; and its text form for the audit."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chipcmp.data import schema
+from chipcmp.data.files import (
+    MAX_HEADER_BYTES,
+    check_input,
+    is_regular,
+    read_stream,
+)
+from chipcmp.data.names import INVISIBLE, fold_series, name_problem
+from chipcmp.data.scan import ScanProblem, contains, first_ragged_row, line_of_byte, open_binary
+from chipcmp.data.schema import NOT_SUPPORTED
+from chipcmp.errors import DataError
+from chipcmp.text import shorten
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+IN_MEMORY_BYTES = 8 << 20  # files up to this size are read once into memory
+
+
+def _dtypes() -> dict[str, str]:
+    return {c.name: ("float64" if c.numeric else "str") for c in schema.COLUMNS}
+
+
+def read_header(source: Path | bytes, shown: str) -> tuple[list[str], bytes]:
+    """The header's column names (stripped), and the file's first bytes."""
+    import csv
+    import io
+
+    with open_binary(source) as f:
+        head = f.read(MAX_HEADER_BYTES + 1)
+    if not head.strip():
+        raise DataError(f"{shown}: the file is empty; it needs a header row starting with 'name' and one row per chip")
+    line_end = head.find(b"\n")
+    if line_end < 0 and len(head) > MAX_HEADER_BYTES:
+        raise DataError(f"{shown}: the first line is longer than {MAX_HEADER_BYTES:,} bytes; the header should name "
+                        "the columns, e.g. name,vendor,bf16_tflops")
+    first_bytes = head if line_end < 0 else head[:line_end]
+    if b"\r" in first_bytes.rstrip(b"\r"):
+        raise DataError(f"{shown}: line 1: a bare CR line break (old Mac line endings); save the file with LF or "
+                        "CRLF line endings")
+    try:
+        first = first_bytes.decode("utf-8-sig").rstrip("\r")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{shown}: line 1 is not UTF-8 text (byte 0x{first_bytes[e.start]:02x}); save the file as "
+                        "UTF-8 CSV") from None
+    header = next(csv.reader(io.StringIO(first)), [])
+    names = [h.strip() for h in header]
+    if "name" not in names:
+        for delim in (";", "\t", "|"):
+            if delim in first and first.count(delim) >= max(1, first.count(",")):
+                raise DataError(f"{shown}: looks {'tab' if delim == chr(9) else repr(delim)}-separated; "
+                                "chipcmp reads comma-separated CSV (save it with ',' as the delimiter)")
+        raise DataError(f"{shown}: has no 'name' column in its header; the first line must name the columns, "
+                        "e.g. name,vendor,bf16_tflops")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DataError(f"{shown}: column {dupes[0]!r} appears more than once in the header; keep one")
+    if any(not n for n in names):
+        raise DataError(f"{shown}: the header has an empty column name (column {names.index('') + 1}); "
+                        "name every column")
+    return names, head
+
+
+def open_source(path: Path, shown: str) -> Path | bytes:
+    """What to parse: the path of a regular file, or the bytes of a pipe or device read once."""
+    check_input(path, shown)
+    return path if is_regular(path) else read_stream(path, shown)
+
+
+def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be malformed, each its own message
+    path: Path, shown: str, source: Path | bytes | None = None,
+) -> tuple[pd.DataFrame, list[str], set]:
+    """Read one chips CSV into a frame with the schema's dtypes. Returns (frame, warnings, unsupported cells).
+
+    Raises DataError naming the file, line and column for anything malformed.
+    """
+    import pandas as pd
+
+    if source is None:
+        source = open_source(path, shown)
+    names, _ = read_header(source, shown)
+    notes: list[str] = []
+    unknown = [n for n in names if n not in schema.COLUMN_BY_NAME]
+    if unknown:
+        notes.append(f"{shown}: ignoring unknown column(s) {', '.join(map(repr, unknown))} "
+                     "(run `chipcmp metrics` for the schema)")
+    dtypes = {n: t for n, t in _dtypes().items() if n in names}
+    bools: list[int] = []
+    try:
+        ragged = first_ragged_row(source, len(names), bools)
+    except ScanProblem as p:
+        raise DataError(f"{shown}: line {p.line}: {p.message}") from None
+    if ragged is not None:
+        raise DataError(f"{shown}: line {ragged[0]} has {ragged[1]} fields but the header has {len(names)}; "
+                        "every row needs as many fields as the header")
+    has_na = contains(source, NOT_SUPPORTED.encode())
+    numeric = [n for n in names if n in dtypes and dtypes[n] == "float64"]
+    try:
+        with warnings.catch_warnings(), open_binary(source) as stream:
+            # pandas only *warns* when the first data row has more fields than the header: make it an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                stream, dtype=dtypes, names=names, header=0,  # stripped names, so dtypes apply
+                encoding="utf-8-sig", keep_default_na=False, index_col=False, skipinitialspace=True,
+                na_values={n: ["", NOT_SUPPORTED] if n in numeric and has_na else [""] for n in names},
+            )
+    except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
+        raise DataError(f"{shown}: {_parser_message(e)}; every row needs as many fields as the header") from None
+    except UnicodeDecodeError as e:  # before ValueError, of which it is a subclass
+        raise DataError(f"{shown}: line {line_of_byte(source, e.start)} is not UTF-8 text ({e.reason}); save the "
+                        "file as UTF-8 CSV") from None
+    except ValueError:
+        raise _diagnose_values(source, shown, names) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{shown}: the file is empty; it needs a header row and one row per chip") from None
+    if df.empty:
+        raise DataError(f"{shown}: has a header but no rows; add one row per chip")
+    if bools:
+        _check_bools(source, shown, names, bools[0])
+    unsupported: set = set()
+    if has_na and numeric:
+        unsupported = _unsupported_cells(source, names, numeric)
+    if unknown:
+        df = df.drop(columns=unknown)
+    _check_values(df, shown)
+    # Every schema column exists afterwards, empty where the file did not have it.
+    for c in schema.COLUMNS:
+        if c.name not in df.columns:
+            df[c.name] = pd.Series(float("nan") if c.numeric else pd.NA, index=df.index, dtype=_dtypes()[c.name])
+    df = df[[c.name for c in schema.COLUMNS]]
+    return df, notes, unsupported
+
+
+def _unsupported_cells(source: Path | bytes, names: list[str], numeric: list[str]) -> set[tuple[int, str]]:
+    """(row label, column) of every "n/a" in a numeric column. The csv module for an ordinary file (a few hundred
+    rows: faster than a second pandas parse), pandas' C reader for a big one."""
+    import csv
+    import io
+
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if size < IN_MEMORY_BYTES:
+        raw = source if isinstance(source, bytes) else source.read_bytes()
+        rows = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
+        next(rows, None)
+        where = [(i, n) for i, n in enumerate(names) if n in numeric]
+        found = set()
+        label = 0
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line is no record, for pandas either
+            found |= {(label, n) for i, n in where if i < len(row) and row[i].strip().lower() == NOT_SUPPORTED}
+            label += 1
+        return found
+    import pandas as pd
+
+    with open_binary(source) as stream:
+        table = pd.read_csv(stream, dtype=str, names=names, header=0, usecols=numeric, encoding="utf-8-sig",
+                            keep_default_na=False, skipinitialspace=True)
+    out: set[tuple[int, str]] = set()
+    for col in numeric:
+        # The main parse accepts only an exact "n/a" (leading spaces skipped) in a number column, so an exact
+        # comparison finds them all; numpy compares without pandas' per-cell string methods.
+        hit = table[col].to_numpy(dtype=object) == NOT_SUPPORTED
+        out |= {(label, col) for label in table.index[hit]}
+    return out
+
+
+def _check_bools(source: Path | bytes, shown: str, names: list[str], line: int) -> None:
+    """true/false where a number belongs: pandas would read it as 1.0 or 0.0."""
+    import csv
+    import io
+
+    with open_binary(source) as f:
+        raw = b""
+        for i, raw in enumerate(f, start=1):  # noqa: B007 -- the loop finds the line; `raw` is used after it
+            if i == line:
+                break
+    cells = next(csv.reader(io.StringIO(raw.decode("utf-8", "replace"))), [])
+    for name, cell in zip(names, cells, strict=False):
+        c = schema.COLUMN_BY_NAME.get(name)
+        if c is not None and c.numeric and cell.strip().lower() in ("true", "false"):
+            raise DataError(f"{shown}: line {line}, column {name!r}: {cell.strip()!r} is not a number "
+                            f"({c.unit or 'plain number'} expected; leave the cell empty if unknown)")
+
+
+def _parser_message(e: Exception) -> str:
+    text = str(e)
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if m:
+        return f"line {m[2]} has {m[3]} fields but the header has {m[1]}"
+    return "the first data row has more fields than the header" if "Length of header" in text else text.strip()
+
+
+def _diagnose_values(source: Path | bytes, shown: str, names: list[str]) -> DataError:
+    """Slow path, only for a file already known to be bad: find the first non-numeric cell."""
+    import pandas as pd
+
+    try:
+        with open_binary(source) as stream:
+            raw = pd.read_csv(stream, dtype=str, encoding="utf-8-sig", keep_default_na=False, index_col=False,
+                              names=names, header=0)
+    except (ValueError, pd.errors.ParserError) as e:
+        return DataError(f"{shown}: cannot be parsed as CSV ({str(e).strip().splitlines()[0]}); "
+                         "`chipcmp audit FILE` lists every problem")
+    for col in raw.columns:
+        c = schema.COLUMN_BY_NAME.get(col)
+        if c is None or not c.numeric:
+            continue
+        text = raw[col].str.strip()
+        bad = text.ne("") & text.str.lower().ne(NOT_SUPPORTED) & pd.to_numeric(text, errors="coerce").isna()
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            return DataError(f"{shown}: line {i + 2}, column {col!r}: {shorten(raw[col].iloc[i])!r} is not a number "
+                             f"({c.unit or 'plain number'} expected; leave the cell empty if unknown)")
+    return DataError(f"{shown}: a value could not be read as the schema's type")
+
+
+def _check_values(df: pd.DataFrame, shown: str) -> None:
+    """Reject values no chip can have: inf, zero or negative sizes, magnitudes outside the registry's range.
+
+    Plain numpy per column: no 2-D copy of a million-row frame, and no pandas overhead on the bundled 86 rows.
+    """
+    import numpy as np
+
+    for c in schema.COLUMNS:
+        if not c.numeric or c.name not in df.columns:
+            continue
+        v = df[c.name].to_numpy(dtype="float64", copy=False)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(v) | (v <= 0)
+            out = (v < (c.lo if c.lo is not None else -np.inf)) | (v > (c.hi if c.hi is not None else np.inf))
+        if bad.any():
+            r = int(bad.argmax())
+            what = "infinite" if np.isinf(v[r]) else ("zero" if v[r] == 0 else "negative")
+            raise DataError(f"{shown}: line {r + 2}, column {c.name!r}: {what} value {v[r]:g} is impossible; "
+                            "leave the cell empty if unknown")
+        if out.any():
+            r = int(out.argmax())
+            raise DataError(f"{shown}: line {r + 2}, column {c.name!r}: {v[r]:g} is outside the plausible "
+                            f"range {c.lo:g} to {c.hi:g} {c.unit}; check the unit (`chipcmp audit FILE` "
+                            "lists every problem)")
+    names = df["name"]
+    empty = names.isna() | names.eq("")
+    if empty.any():
+        r = int(empty.to_numpy().argmax())
+        raise DataError(f"{shown}: line {r + 2}: empty 'name'; every row needs a chip name")
+    odd = names.str.contains(INVISIBLE, regex=True)
+    # Only a name without an ASCII letter or digit can fold to nothing: fold just those (1.5 s per million rows).
+    plain = names.str.contains(r"[A-Za-z0-9]", regex=True)
+    if not plain.all():
+        odd = odd | (~plain & fold_series(names.where(~plain, "x")).eq(""))
+    if odd.any():
+        r = int(odd.to_numpy().argmax())
+        raise DataError(f"{shown}: line {r + 2}: the name {shorten(names.iloc[r])!r} "
+                        f"{name_problem(names.iloc[r])}; rename the chip")
+    # Exact repeats are errors here (a hash check, cheap on a million rows). Names equal only after folding case
+    # and punctuation are reported by `resolve` when named, and by `chipcmp audit`.
+    dup = names.duplicated(keep=False)
+    if dup.any():
+        first = names[dup].iloc[0]
+        lines = [str(i + 2) for i in np.flatnonzero(names.eq(first).to_numpy())][:3]
+        raise DataError(f"{shown}: chip name {first!r} appears more than once (lines {', '.join(lines)}); "
+                        "keep one row per chip")
+
+
+def sha256(source: Path | bytes) -> str:
+    import hashlib
+
+    if isinstance(source, bytes):
+        return hashlib.sha256(source).hexdigest()
+    h = hashlib.sha256()
+    with source.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_text_rows(source: Path | bytes, shown: str) -> tuple[list[str], list[list[str]], list[int],
+                                                               list[tuple[int, str, int]]]:
+    """A chips file as text cells for the audit: the header, rows padded or cut to its width, the line each row
+    starts on, and the ragged rows as (line, name, fields) so that each can be reported rather than fail."""
+    import csv
+    import io
+
+    ragged: list[tuple[int, str, int]] = []
+    reader: Any = None
+    try:
+        with (io.StringIO(source.decode("utf-8-sig"), newline="") if isinstance(source, bytes)
+              else source.open(encoding="utf-8-sig", newline="")) as f:
+            reader = csv.reader(f, skipinitialspace=True)
+            header = [h.strip() for h in next(reader)]
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            start = reader.line_num + 1
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    start = reader.line_num + 1
+                    continue
+                if len(row) != len(header):
+                    name = row[header.index("name")] if "name" in header and len(row) > header.index("name") else ""
+                    ragged.append((start, name, len(row)))
+                rows.append((row + [""] * len(header))[: len(header)])
+                lines.append(start)
+                start = reader.line_num + 1
+    except UnicodeDecodeError as e:
+        raise DataError(f"{shown}: is not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8 CSV") from None
+    except csv.Error as e:
+        raise DataError(f"{shown}: line {reader.line_num if reader else 1}: {e}; check the quoting") from None
+    return header, rows, lines, ragged

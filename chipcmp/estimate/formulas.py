@@ -1,0 +1,25 @@
+"""The formulas every estimate shares, each written once: training FLOPs, bytes per element, default MFU.
+
+Imported by training, serving, match and calibration (and by the commands for their defaults); a second copy of
+any of these anywhere else is a bug waiting for its first edit. Stdlib only: `--help` reads the defaults.
+"""
+
+from __future__ import annotations
+
+from chipcmp.data.schema import PRECISION_BY_NAME
+
+# Model FLOPs utilisation assumed for training when the user gives none: the middle of what large published
+# runs report on their dense BF16 peak (Llama 2 70B on A100: 43.5% implied by Meta's model card; DeepSeek-V3 on
+# H800: 34.6% implied by its report; Pangu Ultra MoE on Ascend: 30.0% stated). data/calibration.csv holds them.
+DEFAULT_MFU = 0.4
+
+
+def bytes_per(precision: str) -> float:
+    """Bytes one element of weights, KV cache or activations takes at `precision` ('bf16' -> 2.0, 'fp4' -> 0.5),
+    from the bit length the precision registry gives."""
+    return PRECISION_BY_NAME[precision].bits / 8
+
+
+def training_flops(active_params: float, tokens: float) -> float:
+    """Training compute of a transformer: 6 FLOPs per active parameter per token (forward 2, backward 4)."""
+    return 6.0 * active_params * tokens

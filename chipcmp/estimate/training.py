@@ -1,0 +1,136 @@
+"""Workload estimates from the same data: training time and cost (`train`), serving limits (`serve`), and the
+roofline ranking (`roofline`).
+
+Every assumption (formula, precision, MFU, PUE, prices) is returned with the result: printed under the table,
+exported as columns and as JSON meta. A chip lacking a needed figure stays in the output with unknown values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chipcmp.core.fields import check_positive, check_precision
+from chipcmp.core.filters import Filters, select
+from chipcmp.core.result import Col, Result
+from chipcmp.errors import UsageError
+from chipcmp.estimate.formulas import DEFAULT_MFU, training_flops
+from chipcmp.estimate.inputs import human_count
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from chipcmp.data.dataset import Dataset
+
+
+def unknown_note(df: pd.DataFrame, key: str, needs: list[str]) -> list[str]:
+    missing = df[df[key].isna()]
+    if missing.empty:
+        return []
+    lacking = [n for n in needs if missing[n].isna().any()]
+    return [f"{len(missing)} chips have unknown results for lack of {' or '.join(lacking)}: "
+            + ", ".join(missing["name"].head(8)) + (" ..." if len(missing) > 8 else "")]
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    params: float
+    tokens: float
+    active_params: float | None = None  # per token, for a mixture-of-experts model
+    model: str = ""
+    precision: str = "bf16"
+    mfu: float = DEFAULT_MFU
+    chips: int | None = None
+    days: float | None = None
+    pue: float = 1.0
+    kwh_usd: float | None = None
+    rent_usd_hour: float | None = None
+
+    def check(self) -> None:
+        check_precision(self.precision)
+        check_positive(self.mfu, "--mfu", upper=1.0)
+        check_positive(self.pue, "--pue")
+        check_positive(self.kwh_usd, "--kwh-price")
+        check_positive(self.rent_usd_hour, "--rent")
+        check_positive(self.days, "--days")
+        if self.days is not None and not 1 / 24 <= self.days <= 36_500:
+            raise UsageError(f"--days {self.days:g} is out of range: from one hour (0.042) to 100 years (36500)")
+        if self.kwh_usd is not None and self.kwh_usd > 10:
+            raise UsageError(f"--kwh-price {self.kwh_usd:g} USD per kWh is out of range: at most 10")
+        if self.rent_usd_hour is not None and self.rent_usd_hour > 10_000:
+            raise UsageError(f"--rent {self.rent_usd_hour:g} USD per chip-hour is out of range: at most 10000")
+        if self.chips is not None and self.chips < 1:
+            raise UsageError(f"--chips {self.chips} must be at least 1")
+        if self.chips is not None and self.days is not None:
+            raise UsageError("give --chips (how long?) or --days (how many chips?), not both")
+        if self.pue < 1:
+            raise UsageError(f"--pue {self.pue:g} is below 1: PUE is facility power over IT power, at least 1")
+
+
+def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> Result:
+    """Training compute (6·N·D), chip-hours at the given MFU, wall-clock or chips needed, energy and cost."""
+    import numpy as np
+
+    plan.check()
+    p = check_precision(plan.precision)
+    df = select(ds, chips, filters)
+    n_compute = plan.active_params or plan.params
+    flops = training_flops(n_compute, plan.tokens)
+    peak = df[p.column] * 1e12
+    out = df[["name", "vendor"]].copy()
+    out["peak_tflops"] = df[p.column]
+    out["chip_hours"] = flops / (peak * plan.mfu) / 3600.0
+    if plan.chips is not None:
+        out["cluster_chips"] = float(plan.chips)
+        out["days"] = out["chip_hours"] / plan.chips / 24.0
+    elif plan.days is not None:
+        out["cluster_chips"] = np.ceil(out["chip_hours"] / (plan.days * 24.0))
+        out["days"] = plan.days
+    out["energy_mwh"] = out["chip_hours"] * df["tdp_w"] * plan.pue / 1e6
+    out["electricity_usd"] = out["energy_mwh"] * 1000.0 * plan.kwh_usd if plan.kwh_usd else float("nan")
+    out["price_usd"] = df["price_usd"]
+    out["hardware_usd"] = out["cluster_chips"] * df["price_usd"] if "cluster_chips" in out else float("nan")
+    out["rental_usd"] = out["chip_hours"] * plan.rent_usd_hour if plan.rent_usd_hour else float("nan")
+    sort = "days" if plan.chips is not None else ("cluster_chips" if plan.days is not None else "chip_hours")
+    out = out.sort_values([sort, "name"], na_position="last", kind="mergesort")
+    # assumptions travel with the data (CSV columns, JSON meta) and under the table
+    assumptions = {"flops_formula": "6 * active params * tokens" if plan.active_params else
+                   "6 * params * tokens (dense transformer)", "total_flops": flops, "model": plan.model or None,
+                   "params": plan.params, "active_params": n_compute, "tokens": plan.tokens, "precision": p.name,
+                   "mfu": plan.mfu,
+                   "pue": plan.pue, "kwh_usd": plan.kwh_usd, "rent_usd_per_chip_hour": plan.rent_usd_hour}
+    for k in ("precision", "mfu", "pue", "flops_formula"):
+        out[k] = assumptions[k]
+    cols = [Col.of("name"), Col.of("vendor"), Col("peak_tflops", f"{p.label} peak (TFLOPS)", True),
+            Col("chip_hours", "Chip-hours", True)]
+    if plan.chips is not None:
+        cols.append(Col("days", f"Days on {plan.chips:,} chips", True))
+    elif plan.days is not None:
+        cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="count"))
+    cols.append(Col("energy_mwh", "Energy (MWh)", True))
+    if plan.kwh_usd:
+        cols.append(Col("electricity_usd", "Electricity (USD)", True))
+    if "cluster_chips" in out:
+        cols.append(Col("hardware_usd", "Hardware (USD)", True))
+    if plan.rent_usd_hour:
+        cols.append(Col("rental_usd", "Rental (USD)", True))
+    footer = [
+        (f"Compute: 6 × {human_count(n_compute)} active params (of {human_count(plan.params)}, mixture of experts) × "
+         if plan.active_params and plan.active_params < plan.params else
+         f"Compute: 6 × {human_count(plan.params)} params × ")
+        + f"{human_count(plan.tokens)} tokens = {flops:.3g} FLOPs.",
+        f"Assumed: {p.label} dense peak, MFU {plan.mfu:g}, PUE {plan.pue:g}"
+        + ("" if plan.pue > 1 else " (chip TDP only: no cooling, hosts or network)")
+        + (f", electricity {plan.kwh_usd:g} USD/kWh" if plan.kwh_usd else "")
+        + (f", rental {plan.rent_usd_hour:g} USD per chip-hour" if plan.rent_usd_hour else "") + ".",
+        "Energy = chip-hours × TDP × PUE; hardware = chips × the data's price (see `chipcmp show` for its kind).",
+    ]
+    known = out.assign(tdp_w=df["tdp_w"], **{p.column: df[p.column]})
+    notes = unknown_note(known, "chip_hours", [p.column])
+    no_tdp = known["chip_hours"].notna() & known["tdp_w"].isna()
+    if no_tdp.any():
+        notes.append(f"{int(no_tdp.sum())} chips have unknown energy and electricity cost for lack of tdp_w")
+    what = plan.model or f"a {human_count(plan.params)}-parameter model"
+    title = f"Training {what} on {human_count(plan.tokens)} tokens"
+    return Result(out, cols, title=title,
+                  messages=notes, notes=footer, assumptions=assumptions)

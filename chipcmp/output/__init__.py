@@ -1,0 +1,1 @@
+"""Rendering one `Result` many ways: terminal tables, CSV/TSV/JSON/Markdown writers and charts."""
