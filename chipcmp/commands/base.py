@@ -230,10 +230,19 @@ GROUPS = {
 
 
 def command(name: str | None = None, *, groups: tuple[str, ...] = ("filters", "output", "data"),
-            examples: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `fn(ctx, **own_options) -> Result` as a command with the shared options of `groups`."""
+            examples: tuple[str, ...] = (), default_format: OutputFormat | None = None, images: bool = False,
+            own_columns: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `fn(ctx, **own_options) -> Result` as a command with the shared options of `groups`.
+
+    Typer builds a command's options from its signature, so the wrapper's signature is the command's own
+    parameters plus the shared ones: each shared option is declared once (SHARED) and appears on every command
+    that takes its group, and the command function itself only ever sees the resolved, read-only Context.
+    """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        from chipcmp.commands.context import Traits
+
+        traits = Traits(name or fn.__name__, default_format, images, own_columns)
         shared = [k for g in groups for k in GROUPS[g]]
         own = [p for p in inspect.signature(fn).parameters.values() if p.name != "ctx"]
         params = own + [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=SHARED[k][1],
@@ -245,11 +254,10 @@ def command(name: str | None = None, *, groups: tuple[str, ...] = ("filters", "o
             from chipcmp.commands.context import Context
 
             options = {k: kwargs.pop(k) for k in shared}
-            ctx = Context.from_options(name or fn.__name__, options, defaults)
+            ctx = Context.from_options(traits, options, defaults)
             result = fn(ctx, **kwargs)
             try:
-                if result is not None:
-                    ctx.run(result)
+                ctx.run(result)
             except BrokenPipeError:  # here, before click turns it into a bare exit 1
                 _broken_pipe()
 

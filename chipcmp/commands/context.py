@@ -2,9 +2,11 @@
 
 Modelled on pipx's dispatch context (`main.py` builds one context and hands it to each command) and sqlite-utils'
 output options (declared once, emitted through one function). A command receives a Context, asks it for what it
-needs (`ctx.dataset`, `ctx.filters`, `ctx.columns`) and returns a Result; `Context.run` does the rest.
+needs (`ctx.dataset`, `ctx.filters`, `ctx.columns_spec`) and returns a Result; `Context.run` does the rest.
+What differs between commands (a default format, image output, who applies --columns) is declared when the
+command is registered, as `Traits`; the context is frozen.
 
-Imported by the CLI when a command runs, never for `--help`: it imports neither pandas nor rich at module level.
+It imports neither pandas nor rich at module level: command modules import it for their type.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chipcmp.core.filters import Filters
-from chipcmp.errors import UsageError
-from chipcmp.output.formats import OutputFormat
+from chipcmp.errors import DataError, UsageError
+from chipcmp.output.formats import IMAGES, OutputFormat
 from chipcmp.text import clean
 
 if TYPE_CHECKING:
@@ -42,14 +44,25 @@ def _split(values: list[str]) -> tuple[str, ...]:
     return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
 
 
-@dataclass
-class Context:
-    """Everything the shared options say, resolved once: which data, which rows, which output."""
+@dataclass(frozen=True)
+class Traits:
+    """What a command declares about its output when it is registered (`@command(...)`), never set at run time."""
 
-    command: str
+    name: str
+    default_format: OutputFormat | None = None  # export: CSV unless told otherwise
+    images: bool = False  # plot: -o FILE.png/.svg writes an image
+    own_columns: bool = False  # list, rank: the command applies --columns itself
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything the shared options say, resolved once: which data, which rows, which output. Read-only: a
+    command reads it and returns a Result; only `dataset` is computed, once, on first use."""
+
+    traits: Traits
     data: Path | None = None
-    add: list[Path] = field(default_factory=list)
-    prices: list[str] = field(default_factory=list)
+    add: tuple[Path, ...] = ()
+    prices: tuple[str, ...] = ()
     price_kind: str = "any"
     filters: Filters = field(default_factory=Filters)
     fmt: OutputFormat | None = None
@@ -59,16 +72,15 @@ class Context:
     wide: bool = False
     given: frozenset[str] = frozenset()  # the shared options the user gave
     console: Console | None = None  # tests pass a console forced into terminal mode
-    columns_used: bool = False
 
     @classmethod
-    def from_options(cls, command: str, options: dict[str, Any], defaults: dict[str, Any]) -> Context:
+    def from_options(cls, traits: Traits, options: dict[str, Any], defaults: dict[str, Any]) -> Context:
         given = frozenset(k for k, v in options.items() if v != defaults.get(k))
         ctx = cls(
-            command=command,
+            traits=traits,
             data=options.get("data"),
-            add=list(options.get("add") or []),
-            prices=list(options.get("price") or []),
+            add=tuple(options.get("add") or ()),
+            prices=tuple(options.get("price") or ()),
             price_kind=str(getattr(options.get("price_kind"), "value", options.get("price_kind") or "any")),
             filters=Filters(_split(options.get("vendor") or []), _split(options.get("country") or []),
                             _split(options.get("kind") or []), options.get("since"),
@@ -83,6 +95,10 @@ class Context:
         ctx.format  # noqa: B018 -- an unwritable extension is a usage error before any work
         return ctx
 
+    @property
+    def command(self) -> str:
+        return self.traits.name
+
     # --- data ----------------------------------------------------------------------------------------------
 
     @cached_property
@@ -90,7 +106,7 @@ class Context:
         """The chips, loaded once, with every overlay and price override; warnings and provenance on stderr."""
         from chipcmp.data.dataset import load_dataset
 
-        ds = load_dataset(self.data, self.add, self.prices, self.price_kind)
+        ds = load_dataset(self.data, list(self.add), list(self.prices), self.price_kind)
         for w in ds.warnings:
             say(f"warning: {w}")
         if self.data is not None or self.add or self.prices or ds.sources[0].label != "bundled":
@@ -103,22 +119,14 @@ class Context:
         if used:
             raise UsageError(f"{', '.join('--' + u.replace('_', '-') for u in used)} cannot apply here: {why}")
 
-    @property
-    def columns(self) -> str | None:
-        """--columns, for a command that picks its own columns (list, rank); others get it applied for them."""
-        self.columns_used = True
-        return self.columns_spec
-
     # --- output --------------------------------------------------------------------------------------------
 
     @property
     def format(self) -> OutputFormat:
         from chipcmp.output.formats import format_for
 
-        return format_for(self.output, self.fmt, images=self.command == "plot")
-
-    def protect(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.data, *self.add) if p)
+        fmt = self.fmt if self.fmt is not None or self.output is not None else self.traits.default_format
+        return format_for(self.output, fmt, images=self.traits.images)
 
     def data_info(self) -> dict[str, Any] | None:
         if "dataset" not in self.__dict__:
@@ -128,27 +136,33 @@ class Context:
                                                  for s in ds.sources]}
 
     def run(self, result: Result) -> None:
-        """Render the command's result and say what has to be said about it on stderr."""
+        """Render the command's result, say what has to be said about it on stderr, then raise the failure the
+        result carries (an audit with errors), so that its output is written first."""
         from chipcmp.output.writers import Target, emit
 
-        if self.columns_spec and not self.columns_used:
+        if self.columns_spec and not self.traits.own_columns:
             result = pick_columns(result, self.columns_spec)
         fmt = self.format
+        protect = tuple(p for p in (self.data, *self.add, *result.inputs) if p)
         # Only JSON carries the dataset's version and hashes: the other formats need not hash the files.
         target = Target(fmt, self.output, self.bars, self.wide, self.command,
-                        self.data_info() if fmt is OutputFormat.json else None, self.protect())
+                        self.data_info() if fmt is OutputFormat.json else None, protect)
         image, output = result.image, self.output
-        if image is not None and output is not None and output.suffix.lower() in (".png", ".svg"):
+        if image is not None and output is not None and output.suffix.lower() in IMAGES:
             from chipcmp.data.files import check_output_path, write_bytes
 
-            check_output_path(output, self.protect())
+            check_output_path(output, protect)
             write_bytes(output, lambda f: image(f, output.suffix.lower()[1:]))
             messages = [*result.messages, f"wrote {output}"]
+        elif result.frame.empty and result.notes and fmt is OutputFormat.table and output is None:
+            messages = [*result.messages, result.notes[0]]  # nothing to tabulate: say why instead
         else:
             messages = emit(result, target, self.console or CONSOLE)
         sys.stdout.flush()  # data first, then what we have to say about it
         for m in messages:
             say(m)
+        if result.failure:
+            raise DataError(result.failure)
 
 
 def pick_columns(result: Result, spec: str) -> Result:

@@ -1,12 +1,13 @@
 """`chipcmp models`: the model catalogue."""
 
-from typing import Any
 
 from chipcmp.commands.base import command
+from chipcmp.commands.context import Context
+from chipcmp.core.result import Result
 
 
 @command(groups=("output",), examples=("chipcmp models", "chipcmp models --format csv -o models.csv"))
-def models(ctx: Any) -> Any:
+def models(ctx: Context) -> Result:
     """List the model catalogue: parameters (total and active), layers, attention, experts, KV cache per token."""
     from chipcmp.core.catalogs import models_table
 

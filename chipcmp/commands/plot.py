@@ -1,18 +1,21 @@
 """`chipcmp plot`: a scatter with its Pareto frontier, or bars; in the terminal or as PNG/SVG."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from chipcmp.commands.base import TopOpt, command
 from chipcmp.commands.complete import _complete_metric
-from chipcmp.output.formats import OutputFormat
+from chipcmp.commands.context import Context
+from chipcmp.core.result import Result
+from chipcmp.output.formats import IMAGES
 
 
 @command(examples=("chipcmp plot memory_bw_tbs bf16_tflops --log-x --log-y",
-                   "chipcmp plot tdp_w bf16_tflops --country CN -o chart.png", "chipcmp plot --bar tpp --top 15"))
+                   "chipcmp plot tdp_w bf16_tflops --country CN -o chart.png", "chipcmp plot --bar tpp --top 15"),
+         images=True)
 def plot(
-    ctx: Any,
+    ctx: Context,
     fields: Annotated[list[str] | None, typer.Argument(
         metavar="X Y [CHIP]...", autocompletion=_complete_metric, show_default=False,
         help="Fields for the x and y axes, then optionally chips (default: all, after filters).")] = None,
@@ -24,7 +27,7 @@ def plot(
     top: TopOpt = None,
     width: Annotated[int | None, typer.Option("--width", min=20, max=1000, help="Chart width in characters "
                                               "(default: the terminal's, 80 in a pipe).")] = None,
-) -> Any:
+) -> Result:
     """Chart two fields as a labelled scatter with its Pareto frontier, or one field as bars (--bar).
 
     -o FILE.png or FILE.svg writes an image (needs matplotlib: pip install 'chipcmp[plot]'); --format csv or
@@ -33,9 +36,8 @@ def plot(
     from chipcmp.commands.context import terminal_width
     from chipcmp.output import plot as pl
 
-    if ctx.output is not None and ctx.output.suffix.lower() in (".png", ".svg"):
-        pl.image_kind(ctx.output)
-        ctx.fmt = ctx.fmt or OutputFormat.table
+    if ctx.output is not None and ctx.output.suffix.lower() in IMAGES:
+        pl.image_kind(ctx.output)  # matplotlib missing: say so before any work
     cols = width or terminal_width()
     words = fields or []
     if bar is not None:

@@ -1,20 +1,22 @@
 """`chipcmp show`: one chip in full, or every source behind its figures."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from chipcmp.commands.base import ChipArg, command
+from chipcmp.commands.context import Context
+from chipcmp.core.result import Result
 
 
 @command(groups=("output", "data"), examples=("chipcmp show 'Ascend 910B'", "chipcmp show H20 --sources",
                                               "chipcmp show H20 --format json"))
 def show(
-    ctx: Any, chip: ChipArg,
+    ctx: Context, chip: ChipArg,
     sources: Annotated[bool, typer.Option("--sources", help="List every figure with each source that gives it, "
                                           "where in the source it stands, and the values other sources give.")]
     = False,
-) -> Any:
+) -> Result:
     """Show every field of one chip with units, where each figure comes from, its derived metrics and notes."""
 
     from chipcmp.core import show as chip_show

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from chipcmp.data import schema
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
 
@@ -58,3 +60,5 @@ class Result:
     groups: list[tuple[str, ...]] = field(default_factory=list)
     chart: str | None = None  # a text chart shown instead of the table (plot); machine formats get the frame
     image: Callable[[Any, str], None] | None = None  # writes the chart as an image: (binary file, "png"/"svg")
+    inputs: tuple[Path, ...] = ()  # files the command read besides the data (audit's file): never an output
+    failure: str | None = None  # raised as a data error once the output is written (an audit with errors)
