@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 # Exit codes, named once (as pipx does in constants.py).
-EXIT_OK = 0
 EXIT_FAILURE = 1  # data, I/O or "nothing to show" failures
 EXIT_USAGE = 2  # bad arguments: unknown chip, metric, filter, option value
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report it

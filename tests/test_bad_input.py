@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import stat
 import subprocess
@@ -120,7 +121,10 @@ def test_partial_user_file_keeps_other_columns_unknown(cli, tmp_path):
     f = tmp_path / "partial.csv"
     f.write_text("name,bf16_tflops\nOnly Name,5\n")
     r = cli("show", "only name", "--data", str(f), "--format", "json")
-    assert r.exit_code == 0
+    assert r.exit_code == 0, r.stderr
+    rows = {row["field"]: row["value"] for row in json.loads(r.stdout)["rows"]}
+    assert rows["bf16_tflops"] == 5
+    assert rows["memory_gb"] is None and rows["tdp_w"] is None  # not in the file: unknown, never a default
 
 
 def test_overlay_overrides_and_adds(cli, tmp_path):
@@ -221,8 +225,18 @@ def test_formula_injection_is_neutralised(cli, tmp_path):
         assert "'=HYPERLINK" in r.stdout and "'+Acme" in r.stdout and "'@SUM(A1)" in r.stdout
     rows = list(csv.DictReader(io.StringIO(cli("export", "--data", str(f)).stdout)))
     assert rows[0]["bf16_tflops"] == "5.0"  # numbers are untouched
-    neg = cli("compare", "H100", "H20", "--format", "csv", "--metrics", "bf16_tflops")
-    assert "'-" not in neg.stdout  # a negative number (none here) would not be quoted either: only text is
+    # A negative number is data, not a formula: the writer leaves it as it is, in a number or a text column.
+    import pandas as pd
+
+    from chipcmp.core.result import Col, Result
+    from chipcmp.output.writers import render_csv
+
+    out = io.StringIO()
+    frame = pd.DataFrame({"name": ["-12.5", "=cmd", "-x", "-1+cmd|' /C calc'!A0"], "delta": [-2.0, 3.0, -0.5, 1.0]})
+    render_csv(Result(frame, [Col("name", "Name"), Col("delta", "Delta", numeric=True)]), out)
+    assert out.getvalue().replace("\r", "").splitlines() == [
+        "name,delta", "-12.5,-2.0", "'=cmd,3.0", "-x,-0.5",  # an option-like word is a name, never a formula
+        "'-1+cmd|' /C calc'!A0,1.0"]
 
 
 def test_ctrl_c_exits_130(tmp_path):

@@ -133,6 +133,8 @@ def test_rank_unknown_metric_lists_valid_ones(cli):
 def test_rank_text_column_is_not_a_metric(cli):
     r = cli("rank", "--metric", "vendor")
     assert r.exit_code == 2
+    assert r.stderr.startswith("chipcmp: error: 'vendor' is a text column, not a number")
+    assert r.stdout == ""
 
 
 @pytest.mark.parametrize("top", ["0", "-3"])
@@ -175,8 +177,13 @@ def test_where_on_metric_and_text(cli):
 
 def test_unknown_values_never_match(cli):
     r = cli("list", "--where", "tdp_w!=700", "--format", "csv", "--columns", "tdp_w")
-    rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert all(x["tdp_w"] not in ("", "700.0") for x in rows)
+    assert r.exit_code == 0, r.stderr
+    kept = {x["name"] for x in csv.DictReader(io.StringIO(r.stdout))}
+    every = list(csv.DictReader(io.StringIO(cli("list", "--format", "csv", "--columns", "tdp_w").stdout)))
+    known_other = {x["name"] for x in every if x["tdp_w"] not in ("", "700", "700.0")}
+    assert kept == known_other  # 700 W chips and chips of unknown TDP are both left out
+    assert "H100 SXM" not in kept and "H20" in kept  # NVIDIA datasheets: 700 W; 400 W
+    assert any(x["tdp_w"] == "" for x in every)  # there are unknowns to leave out
 
 
 @pytest.mark.parametrize(("expr", "message"), [

@@ -31,6 +31,9 @@ def field_names(kind: str = "all") -> list[str]:
 def check_field(name: str, *, numeric: bool = True) -> schema.Field:
     """The registry entry for `name`, or UnknownMetric listing what is valid."""
     f = schema.FIELD_BY_NAME.get(name)
+    if f is not None and numeric and not f.numeric:
+        raise UnknownMetric(f"{name!r} is a text column, not a number: it cannot be ranked, charted or matched"
+                            "\n(`chipcmp metrics` lists the numeric fields and metrics)")
     if f is None or (numeric and not f.numeric):
         choices = field_names("numeric" if numeric else "all")
         raise UnknownMetric(f"unknown metric {name!r}{suggest(name, choices)}"

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-BUNDLED = "chips.csv"
 
 
 @dataclass(frozen=True)

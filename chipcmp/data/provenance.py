@@ -218,10 +218,6 @@ def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
     return out
 
 
-def measurements(name: str) -> list[dict[str, str]]:
-    return [r for r in bundled(MEASURED, required=False) if r.get("chip") == name]
-
-
 def denylist() -> list[tuple[str, str]]:
     return [(r["match"], r["reason"]) for r in bundled(DENYLIST, required=False)]
 

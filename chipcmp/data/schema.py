@@ -178,7 +178,6 @@ COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 NUMERIC_COLUMNS = tuple(c.name for c in COLUMNS if c.numeric)
 
 
-TEXT_COLUMNS = tuple(c.name for c in COLUMNS if not c.numeric)
 
 
 THROUGHPUT_COLUMNS = tuple(p.column for p in PRECISIONS)

@@ -141,7 +141,6 @@ class Estimate:
     ttft_s: float
     bound: str
     crosses_domain: bool
-    kv_gb: float
 
 
 def _replica_chips(need_gb: float, memory_gb: float) -> int:
@@ -188,7 +187,7 @@ def estimate(plan: ServePlan, chip: dict[str, Any], batch: int) -> Estimate | No
     bound = "memory" if t_mem >= t_cmp else "compute"
     if t_comm > max(t_mem, t_cmp):
         bound = "interconnect"
-    return Estimate(n, batch, step, batch * plan.output / cycle, ttft, bound, crosses, kv_total / 1e9)
+    return Estimate(n, batch, step, batch * plan.output / cycle, ttft, bound, crosses)
 
 
 def _allreduce_time(plan: ServePlan, chip: dict[str, Any], n: int, tokens: int) -> float:
