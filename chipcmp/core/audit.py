@@ -287,14 +287,10 @@ def _same(a: str, b: str, whole: bool = False) -> bool:
     return abs(x - y) <= 0.005 * max(abs(x), abs(y), 1e-9)
 
 
-def _check_figures(  # noqa: PLR0912 -- one branch per rule, each with its own finding
-    raw: pd.DataFrame, lines: list[int], folder: Path,
-) -> Iterator[Finding]:
+def _check_figures(raw: pd.DataFrame, lines: list[int], folder: Path) -> Iterator[Finding]:
     """Every figure has a provenance row giving its value; no figure rests on deny-listed sources alone; every
     interconnect figure says how its direction was settled; no 'n/a' where the chip's notes say it is supported.
     And sources.csv itself is well formed."""
-    from chipcmp.data import provenance
-
     rows = reader.rows(folder / "sources.csv", required=False)
     deny = _denylist(folder)
     by: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -302,55 +298,68 @@ def _check_figures(  # noqa: PLR0912 -- one branch per rule, each with its own f
     for i, r in enumerate(rows, start=2):
         if r.get("table") == "chips":
             by.setdefault((r.get("name", ""), r.get("field", "")), []).append(r)
-            if r.get("name") not in names:
-                yield Finding(0, r.get("name", ""), "sources.csv", "error", "unknown-chip",
-                              f"sources.csv line {i} names a chip that is not in the file")
-        if r.get("role") not in schema.SOURCE_ROLES:
-            yield Finding(0, r.get("name", ""), "sources.csv", "error", "bad-role",
-                          f"sources.csv line {i}: role {r.get('role')!r} is not one of "
-                          f"{', '.join(schema.SOURCE_ROLES)}")
-        if r.get("source_kind") not in schema.SOURCE_KINDS:
-            yield Finding(0, r.get("name", ""), "sources.csv", "error", "bad-kind",
-                          f"sources.csv line {i}: source_kind {r.get('source_kind')!r} is not one of "
-                          f"{', '.join(schema.SOURCE_KINDS)}")
-        if r.get("role") == "chosen" and provenance.denied(r.get("source_url", ""), deny):
-            yield Finding(0, r.get("name", ""), "sources.csv", "error", "denied-chosen",
-                          f"sources.csv line {i}: a deny-listed source ({provenance.denied(r['source_url'], deny)}) "
-                          "is marked chosen; mark it rejected")
+        yield from _check_source_row(i, r, names, deny)
     for pos, (_, row) in enumerate(raw.iterrows()):
-        name, line = row["name"], lines[pos]
         for col in schema.NUMERIC_COLUMNS:
-            c = schema.COLUMN_BY_NAME[col]
             value = row[col]
-            if not value or c.derived_from:
-                continue
-            figure = by.get((name, col), [])
-            whole = c.kind == "int"
-            chosen = [r for r in figure if r.get("role") == "chosen" and _same(r.get("value", ""), value, whole)]
-            if not figure:
-                yield Finding(line, name, col, "error", "no-provenance",
-                              f"{value} has no row in sources.csv; add the source that gives it")
-                continue
-            if not chosen:
-                given = ", ".join(sorted({r.get("value", "") for r in figure}))
-                yield Finding(line, name, col, "error", "not-in-sources",
-                              f"{value} differs from every source in sources.csv ({given}); use one of them and "
-                              "say why in the notes")
-                continue
-            if all(provenance.denied(r.get("source_url", ""), deny) for r in chosen):
-                yield Finding(line, name, col, "error", "denied-source", "rests only on deny-listed sources")
-            if col == "interconnect_gbs" and value.lower() != "n/a":
-                said = " ".join(r.get("note", "") + " " + r.get("locator", "") for r in chosen) + " " + row["notes"]
-                if not _DIRECTION.search(said):
-                    yield Finding(line, name, col, "error", "interconnect-direction",
-                                  "neither its source rows nor the notes say whether it is bidirectional; convert "
-                                  "to both directions summed and say so")
-            if value.lower() == "n/a":
-                p = next((p for p in schema.PRECISIONS if p.column == col), None)
-                label = p.label.split()[0] if p else ""
-                if label and re.search(_SUPPORTED.format(label=re.escape(label)), row["notes"], re.I):
-                    yield Finding(line, name, col, "error", "na-but-supported",
-                                  f"n/a (not supported) but the notes say the chip supports {label}")
+            if value and not schema.COLUMN_BY_NAME[col].derived_from:
+                yield from _check_figure(row, lines[pos], col, value, by.get((row["name"], col), []), deny)
+
+
+def _check_source_row(i: int, r: dict[str, str], names: set[str], deny: list[tuple[str, str]]
+                      ) -> Iterator[Finding]:
+    """One row of sources.csv: a known chip, a known role and kind, no deny-listed source chosen."""
+    from chipcmp.data import provenance
+
+    name = r.get("name", "")
+    if r.get("table") == "chips" and name not in names:
+        yield Finding(0, name, "sources.csv", "error", "unknown-chip",
+                      f"sources.csv line {i} names a chip that is not in the file")
+    if r.get("role") not in schema.SOURCE_ROLES:
+        yield Finding(0, name, "sources.csv", "error", "bad-role",
+                      f"sources.csv line {i}: role {r.get('role')!r} is not one of {', '.join(schema.SOURCE_ROLES)}")
+    if r.get("source_kind") not in schema.SOURCE_KINDS:
+        yield Finding(0, name, "sources.csv", "error", "bad-kind",
+                      f"sources.csv line {i}: source_kind {r.get('source_kind')!r} is not one of "
+                      f"{', '.join(schema.SOURCE_KINDS)}")
+    if r.get("role") == "chosen" and provenance.denied(r.get("source_url", ""), deny):
+        yield Finding(0, name, "sources.csv", "error", "denied-chosen",
+                      f"sources.csv line {i}: a deny-listed source ({provenance.denied(r['source_url'], deny)}) "
+                      "is marked chosen; mark it rejected")
+
+
+def _check_figure(row: pd.Series, line: int, col: str, value: str, figure: list[dict[str, str]],
+                  deny: list[tuple[str, str]]) -> Iterator[Finding]:
+    """One figure of the chips file against its rows of sources.csv."""
+    from chipcmp.data import provenance
+
+    name = row["name"]
+    chosen = [r for r in figure if r.get("role") == "chosen"
+              and _same(r.get("value", ""), value, schema.COLUMN_BY_NAME[col].kind == "int")]
+    if not figure:
+        yield Finding(line, name, col, "error", "no-provenance",
+                      f"{value} has no row in sources.csv; add the source that gives it")
+        return
+    if not chosen:
+        given = ", ".join(sorted({r.get("value", "") for r in figure}))
+        yield Finding(line, name, col, "error", "not-in-sources",
+                      f"{value} differs from every source in sources.csv ({given}); use one of them and "
+                      "say why in the notes")
+        return
+    if all(provenance.denied(r.get("source_url", ""), deny) for r in chosen):
+        yield Finding(line, name, col, "error", "denied-source", "rests only on deny-listed sources")
+    if col == "interconnect_gbs" and value.lower() != "n/a":
+        said = " ".join(r.get("note", "") + " " + r.get("locator", "") for r in chosen) + " " + row["notes"]
+        if not _DIRECTION.search(said):
+            yield Finding(line, name, col, "error", "interconnect-direction",
+                          "neither its source rows nor the notes say whether it is bidirectional; convert "
+                          "to both directions summed and say so")
+    if value.lower() == "n/a":
+        p = next((p for p in schema.PRECISIONS if p.column == col), None)
+        label = p.label.split()[0] if p else ""
+        if label and re.search(_SUPPORTED.format(label=re.escape(label)), row["notes"], re.I):
+            yield Finding(line, name, col, "error", "na-but-supported",
+                          f"n/a (not supported) but the notes say the chip supports {label}")
 
 
 def _rows(path: Path) -> Rows:

@@ -78,15 +78,11 @@ def open_source(path: Path, shown: str) -> Path | bytes:
     return path if is_regular(path) else read_stream(path, shown)
 
 
-def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be malformed, each its own message
-    path: Path, shown: str, source: Path | bytes | None = None,
-) -> tuple[pd.DataFrame, list[str], set]:
+def read_table(path: Path, shown: str, source: Path | bytes | None = None) -> tuple[pd.DataFrame, list[str], set]:
     """Read one chips CSV into a frame with the schema's dtypes. Returns (frame, warnings, unsupported cells).
 
     Raises DataError naming the file, line and column for anything malformed.
     """
-    import pandas as pd
-
     if source is None:
         source = open_source(path, shown)
     names, _ = read_header(source, shown)
@@ -96,6 +92,24 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
         notes.append(f"{shown}: ignoring unknown column(s) {', '.join(map(repr, unknown))} "
                      "(run `chipcmp metrics` for the schema)")
     dtypes = {n: t for n, t in _dtypes().items() if n in names}
+    bools = _check_shape(source, shown, names)
+    has_na = contains(source, NOT_SUPPORTED.encode())
+    numeric = [n for n in names if n in dtypes and dtypes[n] == "float64"]
+    df = _parse(source, shown, names, dtypes, numeric, has_na)
+    if bools:
+        _check_bools(source, shown, names, bools[0])
+    unsupported: set = set()
+    if has_na and numeric:
+        unsupported = _unsupported_cells(source, names, numeric)
+    if unknown:
+        df = df.drop(columns=unknown)
+    _check_values(df, shown)
+    return _with_every_column(df), notes, unsupported
+
+
+def _check_shape(source: Path | bytes, shown: str, names: list[str]) -> list[int]:
+    """The byte scan's verdict: a DataError for a ragged row or what pandas would misread; the lines of
+    true/false cells, for the caller to check against their columns."""
     bools: list[int] = []
     try:
         ragged = first_ragged_row(source, len(names), bools)
@@ -104,8 +118,14 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
     if ragged is not None:
         raise DataError(f"{shown}: line {ragged[0]} has {ragged[1]} fields but the header has {len(names)}; "
                         "every row needs as many fields as the header")
-    has_na = contains(source, NOT_SUPPORTED.encode())
-    numeric = [n for n in names if n in dtypes and dtypes[n] == "float64"]
+    return bools
+
+
+def _parse(source: Path | bytes, shown: str, names: list[str], dtypes: dict[str, str], numeric: list[str],
+           has_na: bool) -> pd.DataFrame:
+    """The one typed parse, by pandas' C reader; its failures become one line naming the file and the fix."""
+    import pandas as pd
+
     try:
         with warnings.catch_warnings(), open_binary(source) as stream:
             # pandas only *warns* when the first data row has more fields than the header: make it an error.
@@ -126,20 +146,17 @@ def read_table(  # noqa: PLR0912 -- one failure branch per way a file can be mal
         raise DataError(f"{shown}: the file is empty; it needs a header row and one row per chip") from None
     if df.empty:
         raise DataError(f"{shown}: has a header but no rows; add one row per chip")
-    if bools:
-        _check_bools(source, shown, names, bools[0])
-    unsupported: set = set()
-    if has_na and numeric:
-        unsupported = _unsupported_cells(source, names, numeric)
-    if unknown:
-        df = df.drop(columns=unknown)
-    _check_values(df, shown)
-    # Every schema column exists afterwards, empty where the file did not have it.
+    return df
+
+
+def _with_every_column(df: pd.DataFrame) -> pd.DataFrame:
+    """Every schema column, in the schema's order; empty (unknown) where the file did not have it."""
+    import pandas as pd
+
     for c in schema.COLUMNS:
         if c.name not in df.columns:
             df[c.name] = pd.Series(float("nan") if c.numeric else pd.NA, index=df.index, dtype=_dtypes()[c.name])
-    df = df[[c.name for c in schema.COLUMNS]]
-    return df, notes, unsupported
+    return df[[c.name for c in schema.COLUMNS]]
 
 
 def _unsupported_cells(source: Path | bytes, names: list[str], numeric: list[str]) -> set[tuple[int, str]]:

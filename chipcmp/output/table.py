@@ -202,6 +202,17 @@ def fit(columns: list[_Column], width: int, groups: Sequence[tuple[str, ...]] = 
     if _width(columns) > width and any(c.is_bar for c in columns):
         columns = [c for c in columns if not c.is_bar]
         hidden.append("bars")
+    widths = _shrink_text(columns, width)
+    if _width(columns, widths) <= width:
+        return [columns], widths, hidden
+    if groups:
+        return _pages(columns, width, widths, groups), widths, hidden
+    kept = _hide(columns, width, widths, hidden)
+    return [kept], widths, hidden
+
+
+def _shrink_text(columns: list[_Column], width: int) -> dict[str, int]:
+    """Each column's width after cutting text columns towards their minimum, the most cuttable first."""
     widths = {c.key: c.natural for c in columns}
     excess = _width(columns) - width
     for c in sorted(columns, key=lambda c: -(c.natural - c.minimum)):
@@ -210,23 +221,30 @@ def fit(columns: list[_Column], width: int, groups: Sequence[tuple[str, ...]] = 
         cut = min(excess, widths[c.key] - c.minimum)
         widths[c.key] -= cut
         excess -= cut
-    if excess <= 0:
-        return [columns], widths, hidden
-    if groups:
-        grouped = {k for g in groups for k in g}
-        fixed = [c for c in columns if c.key not in grouped]
-        by_key = {c.key: c for c in columns}
-        pages: list[list[_Column]] = []
-        page: list[_Column] = []
-        for g in groups:
-            members = [by_key[k] for k in g if k in by_key]
-            if page and _width([*fixed, *page, *members], widths) > width:
-                pages.append([*fixed, *page])
-                page = []
-            page += members
-        if page:
+    return widths
+
+
+def _pages(columns: list[_Column], width: int, widths: dict[str, int],
+           groups: Sequence[tuple[str, ...]]) -> list[list[_Column]]:
+    """The column groups (compare's chips) spread over pages, the ungrouped columns repeated on each."""
+    grouped = {k for g in groups for k in g}
+    fixed = [c for c in columns if c.key not in grouped]
+    by_key = {c.key: c for c in columns}
+    pages: list[list[_Column]] = []
+    page: list[_Column] = []
+    for g in groups:
+        members = [by_key[k] for k in g if k in by_key]
+        if page and _width([*fixed, *page, *members], widths) > width:
             pages.append([*fixed, *page])
-        return pages, widths, hidden
+            page = []
+        page += members
+    if page:
+        pages.append([*fixed, *page])
+    return pages
+
+
+def _hide(columns: list[_Column], width: int, widths: dict[str, int], hidden: list[str]) -> list[_Column]:
+    """The columns kept after hiding the rightmost ones that may go (never a kept one, nor the first)."""
     kept = list(columns)
     for c in reversed(columns):
         if _width(kept, widths) <= width:
@@ -238,7 +256,7 @@ def fit(columns: list[_Column], width: int, groups: Sequence[tuple[str, ...]] = 
     over = _width(kept, widths) - width
     if over > 0 and not first.right:  # last resort: the name column gives up to 8 more characters
         widths[first.key] -= min(over, max(0, widths[first.key] - 12))
-    return [kept], widths, hidden
+    return kept
 
 
 def _wrap_header(text: str, width: int) -> str:
