@@ -103,7 +103,7 @@ def test_compare_takes_system_names(cli):
     assert rows["bf16_pflops"]["GB200 NVL72 / Huawei CloudMatrix 384"] == pytest.approx(180 / (384 * 0.7078))
     assert rows["chip"]["Huawei CloudMatrix 384"] == "Ascend 910C"
     t = cli("compare", "CloudMatrix 384", "GB200 NVL72")
-    per_kw = next(ln for ln in t.stdout.splitlines() if ln.startswith("BF16 PFLOPS/kW"))
+    per_kw = next(ln for ln in t.stdout.splitlines() if ln.startswith("BF16 per kW"))
     assert "▲" in per_kw  # NVL72 does more per kW
     forced = cli("compare", "--systems", "HGX H100 8-GPU", "HGX H20 8-GPU")
     assert forced.exit_code == 0 and "HGX H20 8-GPU" in forced.stdout

@@ -1,6 +1,7 @@
-"""The core: pure pandas over the loaded chips. Filters, name resolution, metrics, list/show/compare/rank/export.
+"""Fields of a table (chips or systems) by their registry: checking a name, computing metrics, parsing a list of
+fields, and the small value tests the core shares.
 
-Nothing here prints or exits: functions return frames or a `Result` and raise the domain errors of
+Nothing in the core prints or exits: functions return frames or a `Result` and raise the domain errors of
 `chipcmp.errors`; the CLI decides how to show them.
 """
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from chipcmp.core.result import Col
 from chipcmp.data import schema
 from chipcmp.data.names import suggest
+from chipcmp.data.registry import CHIPS, Registry
 from chipcmp.errors import UnknownMetric, UsageError
 
 if TYPE_CHECKING:
@@ -28,8 +30,10 @@ def field_names(kind: str = "all") -> list[str]:
     return list(schema.FIELD_BY_NAME)
 
 
-def check_field(name: str, *, numeric: bool = True) -> schema.Field:
+def check_field(name: str, *, numeric: bool = True, registry: Registry = CHIPS) -> schema.Field:
     """The registry entry for `name`, or UnknownMetric listing what is valid."""
+    if registry is not CHIPS:
+        return _check_other(name, numeric, registry)
     f = schema.FIELD_BY_NAME.get(name)
     if f is not None and numeric and not f.numeric:
         raise UnknownMetric(f"{name!r} is a text column, not a number: it cannot be ranked, charted or matched"
@@ -38,6 +42,15 @@ def check_field(name: str, *, numeric: bool = True) -> schema.Field:
         choices = field_names("numeric" if numeric else "all")
         raise UnknownMetric(f"unknown metric {name!r}{suggest(name, choices)}"
                             "\n(`chipcmp metrics` lists and explains every one)")
+    return f
+
+
+def _check_other(name: str, numeric: bool, registry: Registry) -> schema.Field:
+    f = registry.by_name.get(name)
+    if f is None or (numeric and not f.numeric):
+        choices = list(registry.numeric if numeric else registry.by_name)
+        raise UnknownMetric(f"--metric {name!r} is not a {registry.what} metric{suggest(name, choices)}"
+                            f"\n({registry.what} metrics: {', '.join(choices)})")
     return f
 
 
@@ -65,10 +78,10 @@ def check_top(top: int | None) -> None:
         raise UsageError(f"--top {top}: give a positive number of chips")
 
 
-def with_metrics(df: pd.DataFrame, names: Iterable[str] | None = None) -> pd.DataFrame:
+def with_metrics(df: pd.DataFrame, names: Iterable[str] | None = None, registry: Registry = CHIPS) -> pd.DataFrame:
     """Add derived metrics (all, or those named) as columns, computed vectorised; columns are left alone."""
-    wanted = schema.METRICS if names is None else [schema.METRIC_BY_NAME[n] for n in names
-                                                   if n in schema.METRIC_BY_NAME]
+    metrics = {m.name: m for m in registry.metrics}
+    wanted = registry.metrics if names is None else [metrics[n] for n in names if n in metrics]
     new = {m.name: m.compute(df) for m in wanted if m.name not in df.columns}
     if not new:
         return df
@@ -81,8 +94,9 @@ def with_metrics(df: pd.DataFrame, names: Iterable[str] | None = None) -> pd.Dat
     return out
 
 
-def columns_for(names: Iterable[str], bar: str | None = None, keep: str | None = None) -> list[Col]:
-    return [Col.of(n, bar=n == bar, keep=n == keep) for n in names]
+def columns_for(names: Iterable[str], bar: str | None = None, keep: str | None = None,
+                registry: Registry = CHIPS) -> list[Col]:
+    return [Col.of(n, bar=n == bar, keep=n == keep, registry=registry) for n in names]
 
 
 def parse_fields(spec: str | None, default: Sequence[str]) -> list[str]:
@@ -113,13 +127,15 @@ def is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v  # noqa: PLR0124
 
 
-def field_values(df: pd.DataFrame, name: str) -> pd.Series:
+def field_values(df: pd.DataFrame, name: str, registry: Registry = CHIPS) -> pd.Series:
     """A column, or a metric computed on the spot without copying the frame."""
     if name in df.columns:
         return df[name]
     import numpy as np
 
-    return schema.METRIC_BY_NAME[name].compute(df).replace([np.inf, -np.inf], np.nan)
+    metric = registry.by_name[name]
+    assert isinstance(metric, schema.Metric)  # a column is in the frame
+    return metric.compute(df).replace([np.inf, -np.inf], np.nan)
 
 
 def split_list(cell: object) -> list[str]:

@@ -1,8 +1,10 @@
-"""Chips ranked by a column, metric or expression, best first, with the rank range where sources disagree and
-what was left out and why."""
+"""Rows of a table (chips or systems) ranked by a column, metric or expression, best first, with the rank range
+where sources disagree and what was left out and why. One implementation for both tables: `ranking` orders any
+frame by its registry; `rank` adds what only chips have (expressions, n/a, source ranges)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chipcmp.core.fields import check_field, check_top, columns_for, field_values, parse_fields, with_metrics
@@ -11,91 +13,137 @@ from chipcmp.core.ranges import rank_ranges, value_ranges
 from chipcmp.core.result import Col, Result
 from chipcmp.core.support import mark_unsupported, unsupported_mask
 from chipcmp.data import schema
+from chipcmp.data.registry import CHIPS, Registry
 from chipcmp.errors import EmptyResult, UnknownMetric
 
 if TYPE_CHECKING:
+    import pandas as pd
 
     from chipcmp.data.dataset import Dataset
 
 
-def rank(  # noqa: PLR0915 -- one pass: values, what was left out and why, order, columns
-    ds: Dataset, metric: str, filters: Filters, top: int | None = None, ascending: bool | None = None,
-    columns: str | None = None,
-) -> Result:
-    """Chips sorted best-first by `metric` (its own direction unless `ascending` says otherwise).
+@dataclass
+class Ranking:
+    """A metric's values over a frame and the order they give: what `rank` and `systems --metric` share."""
 
-    `metric` is a column, a registry metric, or an expression of them (`chipcmp.expr`); an expression ranks
-    higher-first unless --asc.
-    """
-    import numpy as np
+    metric: str
+    values: pd.Series
+    key: str  # the output column of the values: the metric's name, or "value" for an expression
+    higher: bool
+    unit: str
+    label: str
+    inputs: tuple[str, ...]  # the fields the metric is computed from
+    shown: list[str]  # its inputs worth showing beside it (three at most)
+    ascending: bool = False
+    order: pd.Series | None = None
+    messages: list[str] = field(default_factory=list)
 
+
+def measure(df: pd.DataFrame, metric: str, registry: Registry = CHIPS) -> Ranking:
+    """The metric's values: a field of the registry, or (chips only) an expression of fields."""
     from chipcmp.core import expr
 
+    if registry is CHIPS and expr.is_expression(metric):
+        import numpy as np
+
+        e = expr.parse(metric)
+        values = e.compute(df)
+        if not hasattr(values, "isna"):
+            raise UnknownMetric(f"--metric {metric!r} names no field, so every chip gets the same value")
+        values = values.replace([np.inf, -np.inf], np.nan)
+        return Ranking(metric, values, "value", True, e.unit, e.text, e.fields,
+                       list(e.fields) if len(e.fields) <= 3 else [])
+    f = check_field(metric, registry=registry)
+    inputs = f.inputs if isinstance(f, schema.Metric) else (metric,)
+    shown = [i for i in inputs if i in registry.by_name] if isinstance(f, schema.Metric) and len(inputs) <= 3 else []
+    return Ranking(metric, field_values(df, metric, registry), metric, f.higher_is_better is not False, f.unit,
+                   f.label, inputs, shown)
+
+
+def order(r: Ranking, top: int | None, ascending: bool | None, what: str = "chip",
+          unsupported: pd.Series | None = None) -> Ranking:
+    """Sort the known values best first (the metric's own direction unless `ascending` says otherwise), and say
+    how many rows were left out and why."""
+    unknown = r.values.isna()
+    if unknown.any():
+        r.messages.append(_left_out(r, unknown, what, unsupported))
+    if unknown.all():
+        raise EmptyResult(f"no {what} has a known {r.metric}; " + (r.messages[0] if r.messages else
+                                                                  "check the filters"))
+    r.ascending = (not r.higher) if ascending is None else ascending
+    # A stable sort of one float column: ties keep the data's order, and a million rows sort in milliseconds.
+    ordered = r.values[~unknown].sort_values(ascending=r.ascending, kind="stable")
+    r.order = ordered.head(top) if top is not None else ordered
+    return r
+
+
+def _left_out(r: Ranking, unknown: pd.Series, what: str, unsupported: pd.Series | None) -> str:
+    total = len(r.values)
+    unsup = unknown & unsupported if unsupported is not None else unknown & False
+    n_unsup = int(unsup.sum())
+    rest = unknown & ~unsup
+    parts = []
+    if int(rest.sum()):
+        parts.append(f"{int(rest.sum()):,} with unknown {r.metric}")
+    if n_unsup:
+        parts.append(f"{n_unsup:,} that do not support it ({r.inputs[0]} n/a)")
+    return f"left out {int(unknown.sum()):,} of {total:,} {what}s: " + "; ".join(parts)
+
+
+def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None, ascending: bool | None = None,
+         columns: str | None = None) -> Result:
+    """Chips sorted best-first by `metric` (its own direction unless `ascending` says otherwise).
+
+    `metric` is a column, a registry metric, or an expression of them (`chipcmp.core.expr`); an expression ranks
+    higher-first unless --asc.
+    """
     check_top(top)
     extra = parse_fields(columns, []) if columns else []
     df = apply_filters(ds.frame, filters)
-    if expr.is_expression(metric):
-        e = expr.parse(metric)
-        values = e.compute(df)
-        values = values.replace([np.inf, -np.inf], np.nan) if hasattr(values, "replace") else values
-        if not hasattr(values, "isna"):
-            raise UnknownMetric(f"--metric {metric!r} names no field, so every chip gets the same value")
-        inputs: tuple[str, ...] = e.fields
-        key, higher, unit, label = "value", True, e.unit, e.text
-        shown = list(e.fields) if len(e.fields) <= 3 else []
-    else:
-        f = check_field(metric)
-        values = field_values(df, metric)
-        inputs = f.inputs if isinstance(f, schema.Metric) else (metric,)
-        key, higher, unit, label = metric, f.higher_is_better is not False, f.unit, f.label
-        shown = list(f.inputs) if isinstance(f, schema.Metric) and len(f.inputs) <= 3 else []
-    unknown = values.isna()
-    messages = []
-    if unknown.any():
-        unsupported = unknown & unsupported_mask(ds, df, inputs[0] if key == "value" else metric)
-        n_unsup = int(unsupported.sum())
-        lacking = [f"{i}: {int(df.loc[unknown & ~unsupported, i].isna().sum())}" for i in inputs
-                   if i in df.columns and df.loc[unknown & ~unsupported, i].isna().any()]
-        why = f" (unknown {', '.join(lacking)})" if lacking and len(inputs) <= 3 else ""
-        parts = []
-        if int(unknown.sum()) - n_unsup:
-            parts.append(f"{int(unknown.sum()) - n_unsup:,} with unknown {metric}{why}")
-        if n_unsup:
-            parts.append(f"{n_unsup:,} that do not support it ({inputs[0]} n/a)")
-        messages.append(f"left out {int(unknown.sum()):,} of {len(df):,} chips: " + "; ".join(parts))
-    if unknown.all():
-        raise EmptyResult(f"no chip has a known {metric}; " + (messages[0] if messages else "check the filters"))
-    asc = (not higher) if ascending is None else ascending
-    # A stable sort of one float column: ties keep the data's order, and a million rows sort in milliseconds.
-    order = values[~unknown].sort_values(ascending=asc, kind="stable")
-    if top is not None:
-        order = order.head(top)
-    names = ["name", "vendor", *([] if key == "value" else [metric])]
-    names += [i for i in [*shown, *extra] if i not in names]
-    picked = with_metrics(df.loc[order.index], names)
-    out = picked[names].copy()
+    r = measure(df, metric)
+    unsupported = unsupported_mask(ds, df, r.inputs[0] if r.key == "value" else metric)
+    order(r, top, ascending, "chip", unsupported)
+    r.messages[:] = [_why_unknown(m, r, df, unsupported) for m in r.messages]
+    assert r.order is not None
+    names = ["name", "vendor", *([] if r.key == "value" else [metric])]
+    names += [i for i in [*r.shown, *extra] if i not in names]
+    out = with_metrics(df.loc[r.order.index], names)[names].copy()
     cols = [Col("rank", "#", numeric=True, kind="int", keep=True), *columns_for(names[:2], keep="name")]
-    if key == "value":
-        out.insert(2, "value", order.to_numpy())
-        cols.append(Col("value", f"{label} ({unit})" if unit and unit != "1" else label, numeric=True, bar=True,
-                        keep=True, unit=unit if unit != "1" else ""))
+    if r.key == "value":
+        out.insert(2, "value", r.order.to_numpy())
+        cols.append(Col("value", f"{r.label} ({r.unit})" if r.unit and r.unit != "1" else r.label, numeric=True,
+                        bar=True, keep=True, unit=r.unit if r.unit != "1" else ""))
     else:
         cols.append(Col.of(metric, bar=True, keep=True))
-    cols += columns_for(names[3:] if key != "value" else names[2:])
+    cols += columns_for(names[3:] if r.key != "value" else names[2:])
     out = mark_unsupported(ds, out, names[3:])
     out.insert(0, "rank", range(1, len(out) + 1))
-    # Where sources disagree, the best and worst rank a chip could take: always a column of the data (so that CSV
-    # and JSON keep one shape), shown in the table only when some rank is not robust.
-    spans = value_ranges(ds, df.loc[values[~unknown].index], metric) if key != "value" else None
-    known = values[~unknown]
-    ranked = rank_ranges(known, spans[0], spans[1], asc) if spans is not None else None
+    if _rank_range(ds, df, r, out):
+        cols.append(Col("rank_range", "Rank range", keep=True))
+        r.messages.append("rank range: where sources disagree on a figure, the best and worst rank it could take "
+                          "(`chipcmp show CHIP --sources` gives the values)")
+    direction = "ascending" if r.ascending else "descending"
+    title = f"Chips by {metric} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
+    return Result(out, cols, title=title, messages=r.messages,
+                  assumptions={"metric": metric, "order": direction, "unit": r.unit})
+
+
+def _why_unknown(message: str, r: Ranking, df: pd.DataFrame, unsupported: pd.Series) -> str:
+    """The left-out message with which inputs are unknown, when the metric has few."""
+    unknown = r.values.isna() & ~unsupported
+    lacking = [f"{i}: {int(df.loc[unknown, i].isna().sum())}" for i in r.inputs
+               if i in df.columns and df.loc[unknown, i].isna().any()]
+    if not lacking or len(r.inputs) > 3:
+        return message
+    return message.replace(f"unknown {r.metric}", f"unknown {r.metric} (unknown {', '.join(lacking)})", 1)
+
+
+def _rank_range(ds: Dataset, df: pd.DataFrame, r: Ranking, out: pd.DataFrame) -> bool:
+    """Where sources disagree, the best and worst rank a chip could take: always a column of the data (so that
+    CSV and JSON keep one shape); True when some rank is not robust, so the table shows it."""
+    known = r.values[r.values.notna()]
+    spans = value_ranges(ds, df.loc[known.index], r.metric) if r.key != "value" else None
+    ranked = rank_ranges(known, spans[0], spans[1], r.ascending) if spans is not None else None
     out["rank_range"] = (ranked.reindex(out.index).to_numpy() if ranked is not None
                          else [str(i) for i in range(1, len(out) + 1)])
-    if ranked is not None and out["rank_range"].str.contains("–").any():
-        cols.append(Col("rank_range", "Rank range", keep=True))
-        messages.append("rank range: where sources disagree on a figure, the best and worst rank it could take "
-                        "(`chipcmp show CHIP --sources` gives the values)")
-    direction = "ascending" if asc else "descending"
-    title = f"Chips by {metric} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
-    return Result(out, cols, title=title, messages=messages,
-                  assumptions={"metric": metric, "order": direction, "unit": unit})
+    return ranked is not None and bool(out["rank_range"].str.contains("–").any())

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chipcmp.data import schema
+from chipcmp.data.registry import CHIPS, Registry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,9 +37,9 @@ class Col:
         return self.name or self.key
 
     @classmethod
-    def of(cls, name: str, *, bar: bool = False, keep: bool = False) -> Col:
-        """A column described by the registry."""
-        f = schema.FIELD_BY_NAME[name]
+    def of(cls, name: str, *, bar: bool = False, keep: bool = False, registry: Registry = CHIPS) -> Col:
+        """A column described by the registry (the chips', or another table's)."""
+        f = registry.by_name[name]
         return cls(name, schema.field_header(f), f.numeric, bar, f.kind, keep=keep or name == "name", unit=f.unit)
 
 

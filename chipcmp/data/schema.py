@@ -52,7 +52,7 @@ class Metric:
     formula: str
     inputs: tuple[str, ...]
     compute: Callable[[pd.DataFrame], pd.Series]
-    higher_is_better: bool = True
+    higher_is_better: bool | None = True  # None: a two-sided figure (ridge point), no better or worse
     default: bool = False  # shown by `compare` without --metrics
     kind: Kind = "float"
 
