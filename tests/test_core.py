@@ -7,12 +7,12 @@ import math
 import pandas as pd
 import pytest
 
-from chipcmp.core import where
+from chipcmp.core.expr import parse_condition
 from chipcmp.core.fields import with_metrics
 from chipcmp.core.filters import Filters, apply_filters
 from chipcmp.data import schema
 from chipcmp.data.names import resolve
-from chipcmp.errors import EmptyResult, FilterError, UnknownChip
+from chipcmp.errors import EmptyResult, FilterError, UnknownChip, UsageError
 from chipcmp.output.table import fmt_number
 
 
@@ -57,16 +57,38 @@ def test_tpp_takes_the_best_precision():
     assert list(out["tpp"]) == [4800, 5600]
 
 
-@pytest.mark.parametrize(("expr", "cond"), [
-    ("memory_gb>=80", ("memory_gb", ">=", 80.0)),
-    (" tdp_w < 1e3 ", ("tdp_w", "<", 1000.0)),
-    ("vendor=='NVIDIA'", ("vendor", "==", "NVIDIA")),
-    ("bf16_tflops_per_watt!=.5", ("bf16_tflops_per_watt", "!=", 0.5)),
-    ("form_factor=SXM", ("form_factor", "=", "SXM")),
+@pytest.mark.parametrize(("expr", "kept"), [
+    ("memory_gb>=80", ["big"]),
+    (" tdp_w < 1e3 ", ["big", "small"]),
+    ("vendor=='NVIDIA'", ["big"]),
+    ("bf16_tflops_per_watt!=.5", ["big"]),  # 'small' has exactly 0.5; 'odd' has no TDP: unknown never matches
+    ("form_factor=SXM", ["big"]),
+    ("bf16_tflops / tdp_w > 1", ["big"]),  # the --metric grammar, inside --where
+    ("memory_gb * 2 >= memory_gb + 10", ["big", "small"]),  # like units on both sides
 ])
-def test_where_parses(expr, cond):
-    c = where.parse(expr)
-    assert (c.field, c.op, c.value) == cond
+def test_where_parses(expr, kept):
+    df = frame([{"name": "big", "vendor": "NVIDIA", "form_factor": "SXM", "memory_gb": 80, "tdp_w": 700,
+                 "bf16_tflops": 989.5},
+                {"name": "small", "vendor": "Huawei", "form_factor": "PCIe", "memory_gb": 32, "tdp_w": 300,
+                 "bf16_tflops": 150},
+                {"name": "odd", "vendor": "Other", "form_factor": "", "memory_gb": 1, "bf16_tflops": 1}])
+    c = parse_condition(expr)
+    assert list(df.loc[c.mask(with_metrics(df, c.fields)), "name"]) == kept
+
+
+@pytest.mark.parametrize(("expr", "message"), [
+    ("memory_gb + bf16_tflops > 1", "cannot add GB and TFLOPS"),
+    ("memory_gb > tdp_w", "compares GB with W"),
+    ("bf16_tflops * 1e308 * 10 > 1", "overflows"),
+])
+def test_where_checks_units_and_overflow(expr, message):
+    df = frame([{"name": "x", "memory_gb": 80, "tdp_w": 700, "bf16_tflops": 989.5}])
+    def run() -> None:
+        c = parse_condition(expr)
+        c.mask(with_metrics(df, c.fields))
+
+    with pytest.raises(UsageError, match=message):
+        run()
 
 
 @pytest.mark.parametrize("expr", [
@@ -76,7 +98,7 @@ def test_where_parses(expr, cond):
 ])
 def test_where_rejects(expr):
     with pytest.raises(FilterError):
-        where.parse(expr)
+        parse_condition(expr)
 
 
 def test_where_never_reaches_eval(monkeypatch):
@@ -131,3 +153,30 @@ def test_name_key_paths_agree():
     loop = set(zip(_name_keys_loop(df).index, _name_keys_loop(df), strict=True))
     vec = set(zip(_name_keys_vectorised(df).index, _name_keys_vectorised(df), strict=True))
     assert loop == vec
+
+
+@pytest.mark.parametrize(("metric", "unit"), [
+    ("1 / (price_usd / 1000) * bf16_tflops", "TFLOPS/k$"),
+    ("bf16_tflops / (price_usd / 1000)", "TFLOPS/k$"),
+    ("memory_bw_tbs / price_usd * 1000", "TB/s/k$"),
+    ("bf16_tflops / tdp_w", "TFLOPS/W"),
+    ("bf16_tflops * 1000", "TFLOPS × 1000"),
+    ("memory_gb * memory_gb", "GB^2"),
+    ("bf16_tflops_per_watt * tdp_w", "TFLOPS"),  # TFLOPS/W × W
+])
+def test_expression_units_simplify(metric, unit):
+    from chipcmp.core.expr import parse
+
+    assert parse(metric).unit == unit
+
+
+@pytest.mark.parametrize(("metric", "message"), [
+    ("memory_gb + bf16_tflops", "cannot add GB and TFLOPS"),
+    ("tdp_w - price_usd", "cannot subtract W and USD"),
+    ("bf16_tflops * 1e400", "too large a number"),
+])
+def test_expressions_refuse_unlike_units_and_overflow(metric, message):
+    from chipcmp.core.expr import parse
+
+    with pytest.raises(UsageError, match=message):
+        parse(metric)

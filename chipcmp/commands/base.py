@@ -161,7 +161,8 @@ SinceOpt = Annotated[int | None, typer.Option("--since", help="Only chips first 
 WhereOpt = Annotated[list[str], typer.Option(
     "--where", "-w", metavar="EXPR", rich_help_panel="Filters",
     help="Keep chips where FIELD OP VALUE holds, e.g. 'memory_gb>=80' or 'vendor==NVIDIA' (repeatable, ANDed; "
-         "OP: >= <= > < == !=; unknown values never match).")]
+         "OP: >= <= > < == !=; FIELD may be an expression, e.g. 'bf16_tflops / tdp_w > 1'; unknown values never "
+         "match).")]
 
 
 FormatOpt = Annotated[OutputFormat | None, typer.Option(

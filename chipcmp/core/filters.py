@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chipcmp.core import where
+from chipcmp.core.expr import parse_condition
 from chipcmp.core.fields import with_metrics
 from chipcmp.data import schema
 from chipcmp.data.names import fold, fold_series, resolve, suggest
@@ -54,14 +54,14 @@ def _match_values(df: pd.DataFrame, column: str, wanted: Sequence[str], option: 
 
 def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
     """The rows that pass every filter. Metrics named in --where are computed (and kept) as needed."""
-    conditions = [where.parse(w) for w in f.where]
+    conditions = [parse_condition(w) for w in f.where]
     if f.kind:
         bad = [k for k in f.kind if k.lower() not in schema.KINDS]
         if bad:
             raise UsageError(f"--kind {bad[0]!r} is not a kind; use one of {', '.join(schema.KINDS)}")
     if not (f.vendor or f.country or f.kind or f.since is not None or conditions):
         return df  # nothing to filter: no copy of a possibly huge frame
-    df = with_metrics(df, [c.field for c in conditions])
+    df = with_metrics(df, [n for c in conditions for n in c.fields])
     mask = df["name"].notna()
     if f.vendor:
         mask &= _match_values(df, "vendor", f.vendor, "--vendor")
@@ -72,12 +72,7 @@ def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
     if f.since is not None:
         mask &= df["release_year"].ge(f.since)
     for c in conditions:
-        s = df[c.field]
-        if isinstance(c.value, str):
-            hit = where.OPS[c.op](fold_series(s), fold(c.value)) & s.notna()
-        else:
-            hit = where.OPS[c.op](s, c.value) & s.notna()
-        mask &= hit
+        mask &= c.mask(df)
     out = df[mask]
     if out.empty:
         raise EmptyResult(f"no chip matches the filters ({f.describe()}); loosen them or check `chipcmp list`")
