@@ -22,6 +22,7 @@ from chipcmp.data import reader, schema
 from chipcmp.data.files import bundled_path
 from chipcmp.data.names import lookalike_pairs, name_problem
 from chipcmp.data.reader import Rows
+from chipcmp.data.rules import PACKAGE_LIMITS, RATIO_RULES, WHOLE_COLUMNS
 from chipcmp.data.scan import scan_problem
 from chipcmp.data.schema import NOT_SUPPORTED
 from chipcmp.data.table import open_source, read_header, read_text_rows
@@ -49,37 +50,6 @@ class Finding:
 
 # Checks between columns of one row: (code, numerator, denominator, op, threshold, message). The row is flagged
 # when numerator / denominator is `op` the threshold; each names a classic data-entry mistake.
-_RATIO_RULES: tuple[tuple[str, str, str, str, float, str], ...] = (
-    ("sparse-ratio", "fp8_tflops", "bf16_tflops", ">", 3.5,
-     "FP8 is {r:.1f}× BF16 (dense FP8 is normally 2×): is the FP8 figure a sparse one?"),
-    ("sparse-ratio", "int8_tops", "fp16_tflops", ">", 3.5,
-     "INT8 is {r:.1f}× FP16 (dense INT8 is normally 2×): is the INT8 figure a sparse one?"),
-    ("sparse-ratio", "bf16_tflops", "tf32_tflops", ">", 3.5,
-     "BF16 is {r:.1f}× TF32 (normally 2×): is the BF16 figure a sparse one?"),
-    ("sparse-ratio", "fp4_tflops", "fp8_tflops", ">", 3.5,
-     "FP4 is {r:.1f}× FP8 (normally 2×): is the FP4 figure a sparse one?"),
-    ("bf16-fp16", "bf16_tflops", "fp16_tflops", ">", 1.05,
-     "BF16 is {r:.2f}× FP16; chips that run both run them at one rate"),
-    ("bf16-fp16", "fp16_tflops", "bf16_tflops", ">", 1.05,
-     "FP16 is {r:.2f}× BF16; chips that run both run them at one rate"),
-    ("tensor-below-fp32", "bf16_tflops", "fp32_tflops", "<", 1.0,
-     "BF16 is {r:.2f}× the vector FP32 figure: a matrix rate below the vector rate is a mix-up"),
-    ("tensor-below-fp32", "fp16_tflops", "fp32_tflops", "<", 1.0,
-     "FP16 is {r:.2f}× the vector FP32 figure: a matrix rate below the vector rate is a mix-up"),
-    ("tensor-below-fp32", "tf32_tflops", "fp32_tflops", "<", 1.0,
-     "TF32 is {r:.2f}× the vector FP32 figure: a matrix rate below the vector rate is a mix-up"),
-    ("precision-order", "fp8_tflops", "bf16_tflops", "<", 1.0,
-     "FP8 is {r:.2f}× BF16: a lower precision is never slower"),
-    ("precision-order", "fp4_tflops", "fp8_tflops", "<", 1.0,
-     "FP4 is {r:.2f}× FP8: a lower precision is never slower"),
-)
-
-
-# Magnitudes no non-wafer, DRAM-based package reaches: a value past them is almost surely in the wrong unit.
-_PACKAGE_LIMITS = {"memory_bw_tbs": (30.0, "TB/s (GB/s entered as TB/s?)"), "tdp_w": (3000.0, "W (mW?)"),
-                   **{p.column: (50_000.0, f"{p.unit.upper()} (GFLOPS entered as TFLOPS?)") for p in schema.PRECISIONS}}
-
-
 def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
     """Audit `path` (the bundled CSV when None). Returns (findings as a Result, errors, warnings)."""
     import pandas as pd
@@ -181,7 +151,7 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
     yield from _check_provenance(raw, num, emit)
     yield from _check_duplicates(raw, line, emit)
     # redundant facts that disagree
-    for code, numerator, denominator, op, threshold, message in _RATIO_RULES:
+    for code, numerator, denominator, op, threshold, message in RATIO_RULES:
         r = num[numerator] / num[denominator]
         bad = r.gt(threshold) if op == ">" else r.lt(threshold)
 
@@ -220,12 +190,12 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
                         lambda i, v=v, c=c: f"{_n(v.iloc[i])} is outside the plausible range {_n(c.lo)}–{_n(c.hi)} "
                                             f"{c.unit}".rstrip())
     package = raw["kind"].str.lower().ne("wafer") & ~raw["memory_type"].str.contains("SRAM", case=False)
-    for column, (limit, unit) in _PACKAGE_LIMITS.items():
+    for column, (limit, unit) in PACKAGE_LIMITS.items():
         v = num[column]
         yield from emit(package & v.gt(limit) & v.le(schema.COLUMN_BY_NAME[column].hi or np.inf), column, "error",
                         "units", lambda i, v=v, limit=limit, unit=unit: f"{_n(v.iloc[i])} is more than any package "
                                        f"has (at most {_n(limit)} {unit})")
-    for whole in ("release_year", "compute_dies"):
+    for whole in WHOLE_COLUMNS:
         v = num[whole]
         yield from emit(v.notna() & v.ne(v.round()), whole, "error", "not-whole", "must be a whole number")
 
