@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from chipcmp.data.dataset import Dataset
+    from chipcmp.data.schema import Precision
 
 
 MEMORY_USABLE = 0.9  # of each chip's memory, for weights and KV cache (the rest: activations, runtime, fragmentation)
@@ -227,50 +228,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
     plan.check()
     p = check_precision(plan.precision)
     df = select(ds, chips, filters)
-    rows = []
-    for label, r in df.iterrows():
-        name = str(r["name"])
-        base = {"name": name, "vendor": r["vendor"]}
-        reason = not_modelled(r)
-        if reason:
-            rows.append({**base, "note": f"not modelled: {reason}"})
-            continue
-        # A chip without units for the compute precision runs it from higher-precision units (FP8 weights
-        # dequantised to BF16, as on Ascend 910B): the estimate says so rather than giving up.
-        prec = p
-        if not _num(r[p.column]) and ds.is_unsupported(label, p.column):
-            prec = check_precision("bf16")
-        chip = chip_spec(r, prec.name, plan.system_domain or domains.get(name))
-        measured_c, measured_b = chip["measured_compute"], chip["measured_bw"]
-        e = estimate(plan, chip, plan.batch) if plan.batch is not None else best_batch(plan, chip)
-        if e is None:
-            lacking = [c for c in (prec.column, "memory_bw_tbs", "memory_gb") if not _num(r[c])]
-            why = "not supported" if ds.is_unsupported(label, prec.column) else "unknown"
-            rows.append({**base, "note": f"no estimate: {', '.join(lacking) or 'no batch meets --tpot-ms'} "
-                                         f"{why if lacking else ''}".strip()})
-            continue
-        price, rent = r.get("price_usd"), plan.rent_usd_hour or r.get("rent_usd_hour")
-        energy_h = (float(r["tdp_w"]) / 1000 * plan.pue * plan.kwh_usd) if _num(r["tdp_w"]) else float("nan")
-        buy_h = float(price) / (plan.years * 8760) + energy_h if _num(price) else float("nan")
-        mtok_s = e.tokens_s * 3600 / 1e6  # million tokens per replica-hour
-        rows.append({
-            **base, "chips_per_replica": e.chips, "batch": e.batch, "tokens_s_replica": e.tokens_s,
-            "tokens_s_chip": e.tokens_s / e.chips, "tpot_ms": e.step_s * 1000, "tokens_s_user": 1 / e.step_s,
-            "ttft_s": e.ttft_s, "bound": e.bound,
-            "usd_per_mtok_buy": e.chips * buy_h / mtok_s if not math.isnan(buy_h) else float("nan"),
-            "usd_per_mtok_rent": e.chips * float(rent) / mtok_s if _num(rent) else float("nan"),
-            "tokens_per_kwh": e.tokens_s * 3600 / (e.chips * float(r["tdp_w"]) * plan.pue / 1000)
-            if _num(r["tdp_w"]) else float("nan"),
-            "compute_eff": chip["compute_eff"], "bw_eff": chip["bw_eff"],
-            "eff_source": ("measured" if measured_c else "default") + "/" + ("measured" if measured_b else "default"),
-            "price_kind": (f"{r.get('price_kind')} {r.get('price_date')}" if _num(price) else ""),
-            "note": "; ".join(x for x in (
-                f"replica of {e.chips} crosses the {int(chip['domain'])}-chip scale-up domain"
-                if e.crosses_domain else "",
-                f"no {p.label} units: {prec.label} compute" if prec is not p else "",
-                "TDP unknown: no energy, so no $/M tok (buy) or tokens/kWh" if not _num(r["tdp_w"]) else "") if x),
-        })
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame([_chip_row(ds, plan, p, label, r, domains) for label, r in df.iterrows()])
     for c in ("chips_per_replica", "batch", "tokens_s_replica", "tokens_s_chip", "tpot_ms", "tokens_s_user",
               "ttft_s", "usd_per_mtok_buy", "usd_per_mtok_rent", "tokens_per_kwh"):
         if c not in out.columns:
@@ -279,17 +237,6 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
         if c not in out.columns:
             out[c] = ""
     out = out.sort_values(["tokens_s_chip", "name"], ascending=[False, True], na_position="last", kind="mergesort")
-    m = plan.model
-    assumptions = {
-        "model": m.name, "params": m.params, "active_params": m.active_params, "moe": m.moe,
-        "weight_bytes_per_param": plan.weight_bytes, "kv_bytes_per_element": plan.kv_bytes,
-        "compute_precision": p.name, "prompt_tokens": plan.prompt, "output_tokens": plan.output,
-        "batch": "auto" if plan.batch is None else plan.batch, "chips_per_replica": plan.replica or "fewest",
-        "tpot_ms_limit": plan.tpot_limit,
-        "memory_usable": MEMORY_USABLE, "default_compute_eff": DEFAULT_COMPUTE_EFF, "default_bw_eff": DEFAULT_BW_EFF,
-        "collective_latency_s": COLLECTIVE_LATENCY_S, "years": plan.years, "kwh_usd": plan.kwh_usd, "pue": plan.pue,
-        "rent_usd_per_chip_hour": plan.rent_usd_hour, "system": plan.system_name or None,
-    }
     cols = [Col.of("name"), Col("chips_per_replica", "Chips / replica", True, kind="count", keep=True),
             Col("batch", "Batch", True, kind="count"),
             Col("tokens_s_chip", "Out tok/s per chip", True, keep=True, bar=True),
@@ -298,6 +245,70 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
             Col("usd_per_mtok_rent", "$/M tok (rent)", True), Col("tokens_per_kwh", "Tok/kWh", True),
             Col("bound", "Bound"), Col("eff_source", "Efficiency (compute/BW)"),
             Col("tokens_s_replica", "Out tok/s per replica", True), Col("note", "Note", keep=True)]
+    title = f"Serving {plan.model.name} ({'MoE' if plan.model.moe else 'dense'}), {p.label} compute"
+    return Result(out, cols, title=title, notes=_notes(plan), assumptions=_assumptions(plan, p.name))
+
+
+def _chip_row(ds: Dataset, plan: ServePlan, p: Precision, label: object, r: pd.Series,
+              domains: dict[str, int]) -> dict[str, object]:
+    """One chip's estimate as a row of the table, or the reason it has none."""
+    name = str(r["name"])
+    base = {"name": name, "vendor": r["vendor"]}
+    reason = not_modelled(r)
+    if reason:
+        return {**base, "note": f"not modelled: {reason}"}
+    # A chip without units for the compute precision runs it from higher-precision units (FP8 weights
+    # dequantised to BF16, as on Ascend 910B): the estimate says so rather than giving up.
+    prec = p
+    if not _num(r[p.column]) and ds.is_unsupported(label, p.column):
+        prec = check_precision("bf16")
+    chip = chip_spec(r, prec.name, plan.system_domain or domains.get(name))
+    e = estimate(plan, chip, plan.batch) if plan.batch is not None else best_batch(plan, chip)
+    if e is None:
+        lacking = [c for c in (prec.column, "memory_bw_tbs", "memory_gb") if not _num(r[c])]
+        why = "not supported" if ds.is_unsupported(label, prec.column) else "unknown"
+        return {**base, "note": f"no estimate: {', '.join(lacking) or 'no batch meets --tpot-ms'} "
+                                f"{why if lacking else ''}".strip()}
+    price, rent = r.get("price_usd"), plan.rent_usd_hour or r.get("rent_usd_hour")
+    energy_h = (float(r["tdp_w"]) / 1000 * plan.pue * plan.kwh_usd) if _num(r["tdp_w"]) else float("nan")
+    buy_h = float(price) / (plan.years * 8760) + energy_h if _num(price) else float("nan")
+    mtok_s = e.tokens_s * 3600 / 1e6  # million tokens per replica-hour
+    measured_c, measured_b = chip["measured_compute"], chip["measured_bw"]
+    return {
+        **base, "chips_per_replica": e.chips, "batch": e.batch, "tokens_s_replica": e.tokens_s,
+        "tokens_s_chip": e.tokens_s / e.chips, "tpot_ms": e.step_s * 1000, "tokens_s_user": 1 / e.step_s,
+        "ttft_s": e.ttft_s, "bound": e.bound,
+        "usd_per_mtok_buy": e.chips * buy_h / mtok_s if not math.isnan(buy_h) else float("nan"),
+        "usd_per_mtok_rent": e.chips * float(rent) / mtok_s if _num(rent) else float("nan"),
+        "tokens_per_kwh": e.tokens_s * 3600 / (e.chips * float(r["tdp_w"]) * plan.pue / 1000)
+        if _num(r["tdp_w"]) else float("nan"),
+        "compute_eff": chip["compute_eff"], "bw_eff": chip["bw_eff"],
+        "eff_source": ("measured" if measured_c else "default") + "/" + ("measured" if measured_b else "default"),
+        "price_kind": (f"{r.get('price_kind')} {r.get('price_date')}" if _num(price) else ""),
+        "note": "; ".join(x for x in (
+            f"replica of {e.chips} crosses the {int(chip['domain'])}-chip scale-up domain"
+            if e.crosses_domain else "",
+            f"no {p.label} units: {prec.label} compute" if prec is not p else "",
+            "TDP unknown: no energy, so no $/M tok (buy) or tokens/kWh" if not _num(r["tdp_w"]) else "") if x),
+    }
+
+
+def _assumptions(plan: ServePlan, precision: str) -> dict[str, object]:
+    m = plan.model
+    return {
+        "model": m.name, "params": m.params, "active_params": m.active_params, "moe": m.moe,
+        "weight_bytes_per_param": plan.weight_bytes, "kv_bytes_per_element": plan.kv_bytes,
+        "compute_precision": precision, "prompt_tokens": plan.prompt, "output_tokens": plan.output,
+        "batch": "auto" if plan.batch is None else plan.batch, "chips_per_replica": plan.replica or "fewest",
+        "tpot_ms_limit": plan.tpot_limit,
+        "memory_usable": MEMORY_USABLE, "default_compute_eff": DEFAULT_COMPUTE_EFF, "default_bw_eff": DEFAULT_BW_EFF,
+        "collective_latency_s": COLLECTIVE_LATENCY_S, "years": plan.years, "kwh_usd": plan.kwh_usd, "pue": plan.pue,
+        "rent_usd_per_chip_hour": plan.rent_usd_hour, "system": plan.system_name or None,
+    }
+
+
+def _notes(plan: ServePlan) -> list[str]:
+    m = plan.model
     kv = m.kv_elements_per_token()
     notes = [
         f"{m.name}: {m.params / 1e9:,.1f}B params ({m.active_params / 1e9:,.1f}B active per token"
@@ -318,8 +329,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters, doma
         notes.append("Batch: the one with the most output tokens/s per chip" +
                      f" whose time per output token is at most {plan.tpot_limit:g} ms" +
                      (" (the default target; --tpot-ms sets another)." if plan.tpot_ms is None else "."))
-    title = f"Serving {m.name} ({'MoE' if m.moe else 'dense'}), {p.label} compute"
-    return Result(out, cols, title=title, notes=notes, assumptions=assumptions)
+    return notes
 
 
 def _num(v: object) -> bool:
