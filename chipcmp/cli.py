@@ -8,18 +8,32 @@ Nothing here imports pandas: `--help` and completion stay fast.
 
 import importlib
 import sys
+from typing import Any
 
 import typer
-
-from chipcmp.commands.base import app
 
 # The commands, in the order `--help` lists them: importing a command's module registers it on the app.
 COMMANDS = ("list", "show", "compare", "rank", "export", "metrics", "audit", "controls", "models", "train", "serve",
             "calibration", "systems", "match", "roofline", "plot")
-for _name in COMMANDS:
-    importlib.import_module(f"chipcmp.commands.{_name}")
 
-__all__ = ["COMMANDS", "app", "main"]
+__all__ = ["COMMANDS", "main"]  # and `app`, built on first access (below)
+
+
+def _register(names: tuple[str, ...]) -> Any:
+    """The app with these commands registered (each module once); all of them for --help and typos."""
+    from chipcmp.commands.base import app
+
+    for name in names:
+        importlib.import_module(f"chipcmp.commands.{name}")
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # `from chipcmp.cli import app` (tests, programs embedding chipcmp) gets the whole app; the entry point below
+    # imports only the module of the command it runs.
+    if name == "app":
+        return _register(COMMANDS)
+    raise AttributeError(name)
 
 
 def _invoked_command() -> str | None:
@@ -37,6 +51,7 @@ def main() -> None:
     # Typer builds every command's click parameters before parsing. When the command is known up front (the
     # common case, completion included), build only that one; `--help` and typos still see them all.
     name = _invoked_command()
+    app = _register((name,) if name in COMMANDS else COMMANDS)
     chosen = [c for c in app.registered_commands
               if name is not None and (c.name or getattr(c.callback, "__name__", None)) == name]
     everything = app.registered_commands

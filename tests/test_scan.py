@@ -64,3 +64,70 @@ def test_scanner_examples(tmp_path: Path, text: str, expected: tuple[int, int] |
     path = tmp_path / "x.csv"
     path.write_text(text)
     assert scan.first_ragged_row(path, 2) == expected
+
+
+NA_CELLS = ["n/a", " n/a", "1.5", "", "x", "n/a,x", "said n/a", "n/ab", '"n/a"', "N/A"]
+
+
+def na_reference(text: str) -> set[tuple[int, int]]:
+    """(data row, field) of every unquoted cell that is exactly n/a after leading spaces, as the parse sees it."""
+    out = set()
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r][1:]  # blank lines are no rows
+    raw_rows = [r for r in csv.reader(io.StringIO(text.replace('"n/a"', '"quoted"'), newline="")) if r][1:]
+    for i, (row, raw) in enumerate(zip(rows, raw_rows, strict=True)):
+        out |= {(i, j) for j, (cell, r) in enumerate(zip(row, raw, strict=False)) if cell.lstrip() == "n/a"
+                and r.lstrip() == "n/a"}
+    return out
+
+
+@st.composite
+def na_files(draw: st.DrawFn) -> str:
+    n = 3
+    lines = ["h0,h1,h2"]
+    for _ in range(draw(st.integers(0, 8))):
+        if draw(st.booleans()) and draw(st.booleans()):
+            lines.append("")  # a blank line
+            continue
+        cells = []
+        for _ in range(n):
+            c = draw(st.sampled_from(NA_CELLS))
+            cells.append('"' + c.replace('"', '""') + '"' if ("," in c or '"' in c) and c != '"n/a"' else c)
+        lines.append(",".join(cells))
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    return eol.join(lines) + eol
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=na_files(), chunk=st.sampled_from([1, 3, 5, 16, 64, 1 << 22]))
+def test_na_cells_match_the_csv_module(text: str, chunk: int) -> None:
+    """The n/a cells found in the one byte pass are those a CSV reader sees, whatever the chunking."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "x.csv"
+        path.write_bytes(text.encode())
+        old = scan.SCAN_CHUNK
+        scan.SCAN_CHUNK = chunk
+        try:
+            na: list = []
+            if scan.first_ragged_row(path, 3, None, na) is not None:
+                return  # a ragged file is refused before n/a matters
+            found = {(int(r), int(f)) for rows, fields in na for r, f in zip(rows, fields, strict=True)}
+            assert found == na_reference(text)
+        finally:
+            scan.SCAN_CHUNK = old
+
+
+def test_large_file_path_is_the_same_as_the_in_memory_one(tmp_path, monkeypatch):
+    """Files over IN_MEMORY_BYTES are streamed by every pass: the same frame, n/a cells and errors."""
+    from chipcmp.data import table
+    from chipcmp.data.files import bundled_path
+
+    path = tmp_path / "chips.csv"
+    path.write_bytes(bundled_path().read_bytes())
+    small = table.read_table(path, "x", path.read_bytes())
+    monkeypatch.setattr(scan, "SCAN_CHUNK", 4096)  # many chunks
+    big = table.read_table(path, "x", path)
+    assert small[0].equals(big[0]) and small[2] == big[2] and small[2]  # the bundled data has n/a cells
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(path.read_bytes() + b"Extra,row\n")
+    with pytest.raises(table.DataError, match="has 2 fields"):
+        table.read_table(bad, "bad.csv", bad)

@@ -2,21 +2,23 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chipcmp.commands.base import command
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(groups=("output",), examples=("chipcmp audit", "chipcmp audit my_chips.csv -o problems.csv"))
 def audit(
-    ctx: Context,
+    ctx: "Context",
     file: Annotated[Path | None, typer.Argument(help="A chips CSV to check (default: the bundled data).",
                                                 show_default=False)] = None,
-) -> Result:
+) -> "Result":
     """Check a chips CSV: schema, types, units, duplicates, sources, and figures that contradict each other.
 
     Exits 1 if there are errors; warnings (suspicious but possible) alone exit 0. A checked warning is

@@ -21,7 +21,6 @@ from chipcmp.commands.complete import (
 )
 from chipcmp.data import schema
 from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, ChipcmpError
-from chipcmp.estimate.rules import RULES
 from chipcmp.output.formats import OutputFormat
 
 
@@ -136,7 +135,6 @@ app = typer.Typer(
 Precision = enum.Enum("Precision", [(p.name, p.name) for p in schema.PRECISIONS], type=str)  # type: ignore[misc]
 
 
-RuleId = enum.Enum("RuleId", [(r.id, r.id) for r in RULES], type=str)  # type: ignore[misc]
 
 
 BF16: Any = Precision("bf16")
@@ -241,9 +239,7 @@ def command(name: str | None = None, *, groups: tuple[str, ...] = ("filters", "o
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        from chipcmp.commands.context import Traits
-
-        traits = Traits(name or fn.__name__, default_format, images, own_columns)
+        traits = (name or fn.__name__, default_format, images, own_columns)  # made a Traits when it runs
         shared = [k for g in groups for k in GROUPS[g]]
         own = [p for p in inspect.signature(fn).parameters.values() if p.name != "ctx"]
         params = own + [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=SHARED[k][1],
@@ -252,10 +248,10 @@ def command(name: str | None = None, *, groups: tuple[str, ...] = ("filters", "o
 
         @functools.wraps(fn)
         def run(**kwargs: Any) -> None:
-            from chipcmp.commands.context import Context
+            from chipcmp.commands.context import Context, Traits
 
             options = {k: kwargs.pop(k) for k in shared}
-            ctx = Context.from_options(traits, options, defaults)
+            ctx = Context.from_options(Traits(*traits), options, defaults)
             result = fn(ctx, **kwargs)
             try:
                 ctx.run(result)

@@ -1,19 +1,25 @@
 """`chipcmp controls`: export-control classification, headroom and what-if chips."""
 
-from typing import Annotated
+import enum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chipcmp.commands.base import BF16, GROUPS, Precision, RuleId, command
+from chipcmp.commands.base import BF16, GROUPS, Precision, command
 from chipcmp.commands.complete import _complete_chip
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
+from chipcmp.estimate.rules import RULES
+
+RuleId = enum.Enum("RuleId", [(r.id, r.id) for r in RULES], type=str)  # type: ignore[misc]
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(examples=("chipcmp controls 'Ascend 910B' H20 H100 --rule 2023-10", "chipcmp controls --near 10%",
                    "chipcmp controls --tflops 600 --die-area 600"))
 def controls(
-    ctx: Context,
+    ctx: "Context",
     chips: Annotated[list[str] | None, typer.Argument(help="Chips to classify (default: all, after filters).",
                                                       autocompletion=_complete_chip, show_default=False)] = None,
     rule: Annotated[list[RuleId], typer.Option("--rule", "-r", help="Rule version(s) to show with headroom to "
@@ -32,7 +38,7 @@ def controls(
                                                        "bidirectional I/O, GB/s.", rich_help_panel="What-if")] = None,
     memory_bw: Annotated[float | None, typer.Option("--memory-bw", metavar="TBS", help="What-if chip: DRAM "
                                                     "bandwidth, TB/s.", rich_help_panel="What-if")] = None,
-) -> Result:
+) -> "Result":
     """US export-control view: TPP, performance density, class under each rule version, headroom to thresholds.
 
     Informational calculation from public specs, not legal advice. Give --tflops or --tpp (with --die-area,

@@ -1,14 +1,17 @@
 """`chipcmp list`: chips with their key figures."""
 
+from typing import TYPE_CHECKING
 
 from chipcmp.commands.base import command
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command("list", examples=("chipcmp list --country CN", "chipcmp list --where 'memory_gb>=128' -o big.csv",
                            "chipcmp list --columns name,bf16_tflops,tdp_w,bf16_tflops_per_watt"), own_columns=True)
-def list_cmd(ctx: Context) -> Result:
+def list_cmd(ctx: "Context") -> "Result":
     """List chips with their key figures."""
     from chipcmp.core import listing
 

@@ -1,14 +1,16 @@
 """`chipcmp match`: how many of one chip equal N of another."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chipcmp.commands.base import ChipArg, ModelOpt, command
 from chipcmp.commands.complete import _complete_chip, _complete_metric
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
 from chipcmp.estimate.formulas import DEFAULT_MFU
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(groups=("output", "data"), examples=(
@@ -16,7 +18,7 @@ from chipcmp.estimate.formulas import DEFAULT_MFU
     "chipcmp match H20 --to H100 --count 1024 --by bf16_achieved_tflops",
     "chipcmp match 'Ascend 910C' --to H100 --count 10000 --by all --model 'Llama 3.1 405B' --tokens 15.6T"))
 def match(
-    ctx: Context,
+    ctx: "Context",
     chip: ChipArg,
     to: Annotated[str, typer.Option("--to", autocompletion=_complete_chip, show_default=False,
                                     help="The chip to match.")],
@@ -28,7 +30,7 @@ def match(
     tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
                                         help="With --model: training tokens, for days on each side.")] = "",
     mfu: Annotated[float, typer.Option("--mfu", help="MFU for the training days.")] = DEFAULT_MFU,
-) -> Result:
+) -> "Result":
     """How many of CHIP equal N of another by a metric (or all of them), and what that takes in power, money and
     systems; with --model and --tokens, the training days on each side."""
     from chipcmp.estimate import inputs

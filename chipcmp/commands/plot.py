@@ -1,21 +1,23 @@
 """`chipcmp plot`: a scatter with its Pareto frontier, or bars; in the terminal or as PNG/SVG."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chipcmp.commands.base import TopOpt, command
 from chipcmp.commands.complete import _complete_metric
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
 from chipcmp.output.formats import IMAGES
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(examples=("chipcmp plot memory_bw_tbs bf16_tflops --log-x --log-y",
                    "chipcmp plot tdp_w bf16_tflops --country CN -o chart.png", "chipcmp plot --bar tpp --top 15"),
          images=True)
 def plot(
-    ctx: Context,
+    ctx: "Context",
     fields: Annotated[list[str] | None, typer.Argument(
         metavar="X Y [CHIP]...", autocompletion=_complete_metric, show_default=False,
         help="Fields for the x and y axes, then optionally chips (default: all, after filters).")] = None,
@@ -27,7 +29,7 @@ def plot(
     top: TopOpt = None,
     width: Annotated[int | None, typer.Option("--width", min=20, max=1000, help="Chart width in characters "
                                               "(default: the terminal's, 80 in a pipe).")] = None,
-) -> Result:
+) -> "Result":
     """Chart two fields as a labelled scatter with its Pareto frontier, or one field as bars (--bar).
 
     -o FILE.png or FILE.svg writes an image (needs matplotlib: pip install 'chipcmp[plot]'); --format csv or

@@ -1,23 +1,25 @@
 """`chipcmp roofline`: attainable throughput at an arithmetic intensity."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chipcmp.commands.base import BF16, ChipsArg, PrecisionOpt, TopOpt, command
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(examples=("chipcmp roofline --intensity 50", "chipcmp roofline H100 H20 'Ascend 910B' -i 300"))
 def roofline(
-    ctx: Context,
+    ctx: "Context",
     intensity: Annotated[float, typer.Option("--intensity", "-i", metavar="FLOP/B", show_default=False,
                                              help="Arithmetic intensity, FLOPs per byte of memory traffic.")],
     chips: ChipsArg = None,
     precision: PrecisionOpt = BF16,
     top: TopOpt = None,
-) -> Result:
+) -> "Result":
     """Rank chips by attainable throughput at an arithmetic intensity: min(peak, bandwidth × intensity)."""
 
     from chipcmp.estimate.roofline import roofline as attainable

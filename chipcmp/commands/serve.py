@@ -1,12 +1,14 @@
 """`chipcmp serve`: serving estimates per chip."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chipcmp.commands.base import BF16, ActiveOpt, ChipsArg, ModelOpt, ParamsOpt, Precision, SystemOpt, command
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(examples=("chipcmp serve 'Ascend 910B' H20 H800 'H100 SXM' --model 'Llama 3.1 70B' --weights fp8 "
@@ -14,7 +16,7 @@ from chipcmp.core.result import Result
                    "chipcmp serve H20 'Ascend 910C' --model DeepSeek-V3 --weights fp8 --batch auto --tpot-ms 50",
                    "chipcmp serve --system 'CloudMatrix 384' --model DeepSeek-V3 --weights int8"))
 def serve(
-    ctx: Context,
+    ctx: "Context",
     chips: ChipsArg = None,
     model: ModelOpt = None,
     params: ParamsOpt = "",
@@ -41,7 +43,7 @@ def serve(
     pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.3,
     rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental per chip-hour (default: the "
                                                "latest in prices.csv).")] = None,
-) -> Result:
+) -> "Result":
     """Estimate serving on each chip: chips per replica, output tokens/s per chip and per user, time to first token,
     $ per million output tokens, tokens per kWh."""
     from chipcmp.estimate import inputs, serving

@@ -1,18 +1,20 @@
 """`chipcmp systems`: boards, racks and pods."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chipcmp.commands.base import TopOpt, VendorOpt, command
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(groups=("output", "data"), examples=("chipcmp systems", "chipcmp systems 'CloudMatrix 384' 'GB200 NVL72'",
                                               "chipcmp systems --metric bf16_pflops_per_kw --top 5"))
 def systems(
-    ctx: Context,
+    ctx: "Context",
     names: Annotated[list[str] | None, typer.Argument(help="Systems to show (default: all).", show_default=False)]
     = None,
     metric: Annotated[str | None, typer.Option("--metric", "-m", help="Rank by a system metric: bf16_pflops, "
@@ -20,7 +22,7 @@ def systems(
                                                "bf16_pflops_per_musd, power_kw, chips, scaleup_domain.")] = None,
     top: TopOpt = None,
     vendor: VendorOpt = [],
-) -> Result:
+) -> "Result":
     """Systems (boards, racks, pods): chips, scale-up domain, totals from their chips, power, per kW and per $."""
 
     from chipcmp.core import systems as sy

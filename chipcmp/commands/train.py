@@ -1,20 +1,22 @@
 """`chipcmp train`: training-run estimates per chip."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chipcmp.commands.base import BF16, ActiveOpt, ChipsArg, ModelOpt, ParamsOpt, PrecisionOpt, SystemOpt, command
-from chipcmp.commands.context import Context
-from chipcmp.core.result import Result
 from chipcmp.estimate.formulas import DEFAULT_MFU
+
+if TYPE_CHECKING:
+    from chipcmp.commands.context import Context
+    from chipcmp.core.result import Result
 
 
 @command(examples=("chipcmp train 'Ascend 910B' H100 H20 --model 'Llama 3.1 70B' --tokens 15T --chips 4096",
                    "chipcmp train H800 --model DeepSeek-V3 --tokens 14.8T --chips 2048 --mfu 0.35",
                    "chipcmp train --system 'CloudMatrix 384' --systems 4 --model 'Llama 3.1 405B' --tokens 15.6T"))
 def train(
-    ctx: Context,
+    ctx: "Context",
     chips: ChipsArg = None,
     model: ModelOpt = None,
     params: ParamsOpt = "",
@@ -33,7 +35,7 @@ def train(
     kwh_price: Annotated[float | None, typer.Option("--kwh-price", metavar="USD", help="Electricity price "
                                                     "per kWh.")] = None,
     rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental price per chip-hour.")] = None,
-) -> Result:
+) -> "Result":
     """Estimate a training run on each chip: 6·N·D FLOPs (N active for MoE), chip-hours at an MFU, days or chips,
     energy, cost."""
     from chipcmp.estimate import inputs, training

@@ -132,3 +132,11 @@ def _overrides(ds: Dataset, df: pd.DataFrame, names: Sequence[str], order: Seque
         files = sorted({ds.overridden[k] for k in ds.overridden})
         notes.append(f"* value from {', '.join(files)}, not the bundled data")
     return marks
+
+
+def all_chips(ds: Dataset, names: Sequence[str]) -> bool:
+    """Whether every name is a chip (then a name that is also a system's is read as the chip)."""
+    from chipcmp.data.names import name_keys
+
+    keys = set(name_keys(ds.frame))
+    return all(fold(n) in keys for n in names)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chipcmp.core.expr import parse_condition
 from chipcmp.core.fields import with_metrics
 from chipcmp.data import schema
 from chipcmp.data.names import fold, fold_series, resolve, suggest
@@ -54,7 +53,11 @@ def _match_values(df: pd.DataFrame, column: str, wanted: Sequence[str], option: 
 
 def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
     """The rows that pass every filter. Metrics named in --where are computed (and kept) as needed."""
-    conditions = [parse_condition(w) for w in f.where]
+    conditions = []
+    if f.where:
+        from chipcmp.core.expr import parse_condition  # only --where needs the grammar
+
+        conditions = [parse_condition(w) for w in f.where]
     if f.kind:
         bad = [k for k in f.kind if k.lower() not in schema.KINDS]
         if bad:

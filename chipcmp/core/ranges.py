@@ -65,13 +65,15 @@ def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, p
 def rank_ranges(values: pd.Series, lo: pd.Series, hi: pd.Series, ascending: bool) -> pd.Series:
     """'3–5' where a chip's rank depends on which source is right (its best rank at its good end against every
     other chip at its bad end, and the reverse), or its one rank."""
+    import numpy as np
     import pandas as pd
 
     good, bad = (lo, hi) if ascending else (hi, lo)
     sign = 1 if ascending else -1
     g, b = (sign * good.to_numpy(dtype=float)), (sign * bad.to_numpy(dtype=float))
-    best = 1 + (b[None, :] < g[:, None]).sum(axis=1) - (b < g)  # others beating my best even at their worst
-    worst = 1 + (g[None, :] < b[:, None]).sum(axis=1) - (g < b)
+    # By sorting, not an n × n comparison: O(n log n) time and O(n) memory for a million rows.
+    best = 1 + np.searchsorted(np.sort(b), g, side="left") - (b < g)  # others beating my best even at their worst
+    worst = 1 + np.searchsorted(np.sort(g), b, side="left") - (g < b)
     out = [f"{x}–{y}" if x != y else f"{x}" for x, y in zip(best, worst, strict=True)]
     return pd.Series(out, index=values.index)
 

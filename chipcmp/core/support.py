@@ -37,7 +37,7 @@ def unsupported_mask(ds: Dataset, df: pd.DataFrame, name: str) -> pd.Series:
 
 def mark_unsupported(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
     """`df` with "n/a" where a chip does not support a format (and the value is therefore not unknown)."""
-    if not ds.unsupported:
+    if not ds.unsupported_columns():
         return df
     marked = ds.unsupported_columns()
     fixed = {}

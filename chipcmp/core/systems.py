@@ -112,11 +112,3 @@ def compare_systems(ds: Dataset, names: list[str], baseline: str | None = None) 
              "row says (rack, pod, chips); without a stated power, the chips' TDP."]
     return Result(table.frame, table.columns, title=" vs ".join(order_), notes=notes, row_kinds=kinds,
                   better=table.better, groups=table.groups, assumptions={"baseline": base, "systems": order_})
-
-
-def all_chips(ds: Dataset, names: list[str]) -> bool:
-    """Whether every name is a chip (then a name that is also a system's is read as the chip)."""
-    from chipcmp.data.names import name_keys
-
-    keys = set(name_keys(ds.frame))
-    return all(fold(n) in keys for n in names)

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chipcmp.data import schema
+from chipcmp.data import bundle, schema
 from chipcmp.data.files import (
     ENV_DATA,
     bundled_path,
 )
 from chipcmp.data.names import lookalike_pairs
-from chipcmp.data.table import IN_MEMORY_BYTES, open_source, read_table, sha256
 from chipcmp.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -40,6 +39,8 @@ class Source:
     @property
     def sha256(self) -> str:
         if self.digest is None:
+            from chipcmp.data.table import sha256
+
             object.__setattr__(self, "digest", sha256(self.path))
         return self.digest  # type: ignore[return-value]
 
@@ -53,9 +54,8 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     # (row label, column) pairs whose value came from an overlay file, and from which file
     overridden: dict[tuple[str, str], str] = field(default_factory=dict)
-    # (row label, column) pairs the data marks "n/a": the chip does not support that format (not: unknown)
-    unsupported: set[tuple[object, str]] = field(default_factory=set)
-    _by_column: dict[str, set[object]] | None = field(default=None, repr=False, compare=False)
+    # column -> row labels the data marks "n/a": the chip does not support that format (not: unknown)
+    unsupported: dict[str, set[object]] = field(default_factory=dict)
 
     def origin(self, label: object, column: str) -> str | None:
         """The user file (or '--price') a cell came from, or None for the bundled/--data figure."""
@@ -63,24 +63,15 @@ class Dataset:
         return self.overridden.get((key, column)) or self.overridden.get((key, "*"))
 
     def is_unsupported(self, label: object, column: str) -> bool:
-        return (label, column) in self.unsupported
+        return label in self.unsupported.get(column, ())
 
     def unsupported_labels(self, column: str) -> set[object]:
         """Row labels whose `column` is n/a."""
-        return self._unsupported_by_column().get(column, set())
+        return self.unsupported.get(column, set())
 
     def unsupported_columns(self) -> set[str]:
         """Columns with at least one n/a cell."""
-        return set(self._unsupported_by_column())
-
-    def _unsupported_by_column(self) -> dict[str, set[object]]:
-        # Indexed once (a big file has ~500k n/a cells); the overlay code, which adds and removes cells, resets it.
-        if self._by_column is None:
-            by: dict[str, set[object]] = {}
-            for label, c in self.unsupported:
-                by.setdefault(c, set()).add(label)
-            self._by_column = by
-        return self._by_column
+        return {c for c, labels in self.unsupported.items() if labels}
 
     def describe(self) -> str:
         """'bundled + my.csv (2 cells overridden, 1 chip added)', for the note every output carries."""
@@ -100,42 +91,60 @@ class Dataset:
         return f"chipcmp {__version__}; " + "; ".join(f"{s.label} sha256:{s.sha256[:12]}" for s in self.sources)
 
 
+def _by_column(pairs: list[list[object]]) -> dict[str, set[object]]:
+    out: dict[str, set[object]] = {}
+    for label, column in pairs:
+        out.setdefault(str(column), set()).add(label)
+    return out
+
+
 @functools.lru_cache(maxsize=8)
 def _load_file(path: str, shown: str, stamp: tuple[int, int], price_kind: str) -> tuple[
-        pd.DataFrame, Source, tuple[str, ...], frozenset]:
-    """One regular file, parsed once per process while its size and mtime stay the same. The bundled chips get
-    their derived columns (prices, confidence, measurements) from the files beside them."""
+        pd.DataFrame, Source, tuple[str, ...], dict[str, set[object]]]:
+    """One regular file, parsed once per process while its size and mtime stay the same. The bundled chips come
+    from the bundle built at release (`data.bundle`) when it matches the files, else from the CSV files, with
+    their derived columns (prices, confidence, measurements) joined from the files beside them."""
     p = Path(path)
-    if shown == "bundled":
-        from chipcmp.data import cache
+    if shown == "bundled" and price_kind == "any":
+        built = bundle.read()
+        if built is not None:
+            meta = built["chips_meta"]
+            return (bundle.frame(built), Source(shown, p, built["chips"]["rows"], meta["sha256"]),
+                    tuple(meta["notes"]), _by_column(meta["unsupported"]))
+    return load_fresh(p, shown, stamp[1], price_kind)
 
-        entry = cache.key(sorted(p.parent.glob("*.csv")), price_kind)
-        hit = cache.read(entry)
-        if hit is not None:
-            frame, meta = hit
-            return (frame, Source(shown, p, len(frame), meta["sha256"]), tuple(meta["notes"]),
-                    frozenset((label, column) for label, column in meta["unsupported"]))
+
+def load_fresh(p: Path, shown: str, size: int, price_kind: str = "any") -> tuple[
+        pd.DataFrame, Source, tuple[str, ...], dict[str, set[object]]]:
+    """A chips file parsed from its CSV, and for the bundled one its derived columns joined (what the bundle is
+    built from)."""
+    from chipcmp.data.table import IN_MEMORY_BYTES, read_table, sha256
+
     # A file of ordinary size is read into memory once: the scan, the parse, the n/a cells and the hash all use
     # those bytes. A big one is streamed by each pass instead, so memory stays near pandas' own.
-    source: Path | bytes = p.read_bytes() if stamp[1] <= IN_MEMORY_BYTES else p
+    source: Path | bytes = p.read_bytes() if size <= IN_MEMORY_BYTES else p
     df, notes, unsupported = read_table(p, shown, source)
     digest = sha256(source) if isinstance(source, bytes) else None
     if shown == "bundled":
         from chipcmp.data.provenance import enrich
 
         df = enrich(df, price_kind)
-        cache.write(entry, df, {"sha256": digest or sha256(p), "notes": list(notes),
-                                "unsupported": sorted([label, column] for label, column in unsupported)})
-    return df, Source(shown, p, len(df), digest), tuple(notes), frozenset(unsupported)
+    return df, Source(shown, p, len(df), digest), tuple(notes), unsupported
 
 
 def _load(path: Path, shown: str, price_kind: str = "any") -> tuple[pd.DataFrame, Source, tuple[str, ...],
-                                                                     frozenset]:
-    source = open_source(path, shown)
-    if isinstance(source, bytes):  # a pipe or a device: read once, never cached
-        df, notes, unsupported = read_table(path, shown, source)
-        return df, Source(shown, path, len(df), sha256(source)), tuple(notes), frozenset(unsupported)
-    st = path.stat()
+                                                                     dict[str, set[object]]]:
+    if shown != "bundled":
+        from chipcmp.data.table import open_source, read_table, sha256
+
+        source = open_source(path, shown)
+        if isinstance(source, bytes):  # a pipe or a device: read once, never kept
+            df, notes, unsupported = read_table(path, shown, source)
+            return df, Source(shown, path, len(df), sha256(source)), tuple(notes), unsupported
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise DataError(f"the bundled {path.name} cannot be read ({e.strerror or e}); reinstall chipcmp") from None
     return _load_file(str(path), shown, (st.st_mtime_ns, st.st_size), price_kind)
 
 
@@ -159,7 +168,7 @@ def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str |
     else:
         path, shown = Path(data), str(data)
     df, source, notes, unsupported = _load(path, shown, price_kind)
-    ds = Dataset(_private(df), [source], list(notes), unsupported=set(unsupported))
+    ds = Dataset(_private(df), [source], list(notes), unsupported={c: set(v) for c, v in unsupported.items()})
     ds.warnings += _lookalike_warnings(ds.frame, shown)
     seen = {_identity(path)}
     for extra in map(Path, add):
@@ -219,7 +228,7 @@ def _overlay(ds: Dataset, path: Path) -> None:
     ds.frame.update(updates)
     for label, col in filled.stack()[lambda m: m].index:
         ds.overridden[(str(label), col)] = shown
-        ds.unsupported.discard((label, col))
+        ds.unsupported.get(col, set()).discard(label)
     relabel = dict(target.items())
     new = over.drop(index=target.index)
     if not new.empty:
@@ -229,10 +238,10 @@ def _overlay(ds: Dataset, path: Path) -> None:
         ds.frame = pd.concat([ds.frame, new])
         for label in new.index:
             ds.overridden[(str(label), "*")] = shown
-    for label, col in unsupported:
-        ds.unsupported.add((relabel[label], col))
-        ds.overridden[(str(relabel[label]), col)] = shown
-    ds._by_column = None  # the n/a cells changed: index them again when asked
+    for col, labels in unsupported.items():
+        for label in labels:
+            ds.unsupported.setdefault(col, set()).add(relabel[label])
+            ds.overridden[(str(relabel[label]), col)] = shown
 
 
 def _override_price(ds: Dataset, spec: str) -> None:

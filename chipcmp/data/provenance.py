@@ -96,7 +96,12 @@ def row_confidence(name: str, by_chip: dict[str, dict[str, list[dict[str, str]]]
 
 def ranges() -> dict[tuple[str, str], tuple[float, float]]:
     """(chip, field) -> (low, high) where acceptable sources disagree on a number (alternatives included,
-    superseded and rejected rows left out). Built once per version of sources.csv."""
+    superseded and rejected rows left out). From the release's bundle, else built from sources.csv."""
+    from chipcmp.data import bundle
+
+    built = bundle.read()
+    if built is not None:
+        return {(n, f): (lo, hi) for n, f, lo, hi in built["ranges"]}
     return derive(sources(), _ranges)
 
 

@@ -53,6 +53,18 @@ class ScanProblem(Exception):
         self.message = message
 
 
+def first_bool_line(source: Path | bytes) -> int | None:
+    """The physical line of the first cell that is just true or false, or None."""
+    lines = 0
+    with open_binary(source) as f:
+        for chunk in _chunks(f):
+            at = _first_bool(chunk)
+            if at is not None:
+                return lines + chunk.count(b"\n", 0, at) + 1
+            lines += chunk.count(b"\n")
+    return None
+
+
 def _first_bool(chunk: bytes) -> int | None:
     """Where the first cell that is just true or false (any case, spaces around) starts in `chunk`, or None. Each
     word is found by bytes.find and its cell checked around it: a regex over the chunk was 0.4 s per 100k rows."""
@@ -82,7 +94,8 @@ def open_binary(source: Path | bytes) -> Any:
     return io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
 
 
-def first_ragged_row(source: Path | bytes, nfields: int, bools: list[int] | None = None) -> tuple[int, int] | None:
+def first_ragged_row(source: Path | bytes, nfields: int, bools: list[int] | None = None,
+                     na: list[tuple[Any, Any]] | None = None) -> tuple[int, int] | None:
     """(line, fields) of the first non-blank record whose field count differs from the header's, or None.
 
     pandas silently pads short rows with empty cells (a truncated row would read as "unknown" figures). This
@@ -91,22 +104,42 @@ def first_ragged_row(source: Path | bytes, nfields: int, bools: list[int] | None
     The same pass raises `ScanProblem` for what pandas would silently misread: a bare CR line break, a stray quote
     inside a field (two of them pair up and hide the rows between), a field longer than MAX_FIELD_BYTES, and
     true/false where a number belongs (pandas reads True as 1.0): the physical line of the first cell that is
-    just true or false is appended to `bools`, for the caller to check against the column's type.
+    just true or false is appended to `bools`, for the caller to check against the column's type. With `na`, the
+    same pass finds every cell that is exactly "n/a" outside quotes and appends (data rows, field positions) as
+    numpy arrays: the loader tells "not supported" from unknown without a second parse.
     """
-    scan = _Scanner(nfields, bools)
+    scan = _Scanner(nfields, bools, na)
     with open_binary(source) as f:
-        while chunk := f.read(SCAN_CHUNK):
+        for chunk in _chunks(f):
             found = scan.chunk(chunk)
             if found is not None:
                 return found
     return scan.last_record()
 
 
+def _chunks(f: Any) -> Any:
+    """The file in pieces of about SCAN_CHUNK bytes, each ending at a line break where there is one, so that no
+    cell is cut in two (8 MiB with no line break at all is passed on as it is: no chip's row is that long)."""
+    tail = b""
+    while data := f.read(SCAN_CHUNK):
+        buf = tail + data
+        cut = buf.rfind(b"\n") + 1
+        if cut == 0 and len(buf) < max(2 * SCAN_CHUNK, 8 << 20):
+            tail = buf
+            continue
+        cut = cut or len(buf)
+        tail = buf[cut:]
+        yield buf[:cut]
+    if tail:
+        yield tail
+
+
 class _Scanner:
     """The state of one pass over a file's bytes, carried from chunk to chunk."""
 
-    def __init__(self, nfields: int, bools: list[int] | None) -> None:
-        self.nfields, self.bools = nfields, bools
+    def __init__(self, nfields: int, bools: list[int] | None, na: list[tuple[Any, Any]] | None = None) -> None:
+        self.nfields, self.bools, self.na = nfields, bools, na
+        self.blank = 0  # blank records so far (pandas skips them: they are no data row)
         self.parity = 0  # inside a quoted field at the chunk boundary?
         self.carry_commas = 0  # commas of the record still open at the chunk boundary
         self.carry_len = 0  # its bytes so far
@@ -120,8 +153,14 @@ class _Scanner:
         import numpy as np
 
         a = np.frombuffer(chunk, dtype=np.uint8)
-        self.a, self.ends = a, np.flatnonzero(a == 10)
-        quotes = np.flatnonzero(a == 34)
+        self.raw = chunk
+        # Each byte class is found once per chunk and shared by the checks below (a pass costs ~1 ms per 4 MiB).
+        is_comma, is_nl = a == 44, a == 10
+        self.a, self.ends = a, np.flatnonzero(is_nl)
+        self.commas = np.flatnonzero(is_comma)
+        self.is_sep = (is_comma, is_nl)
+        none = np.zeros(0, dtype=np.intp)
+        quotes = np.flatnonzero(a == 34) if b'"' in chunk else none  # bytes.find is ~10x a numpy pass
         self._long_field()
         self._stray_quote(quotes)
         self._bare_cr(quotes)
@@ -130,7 +169,7 @@ class _Scanner:
             if word_at is not None:
                 self.bools.append(self.line_at(word_at))
         found = self._count_fields(quotes)
-        self.lines += int(np.count_nonzero(a == 10))
+        self.lines += int(self.ends.size)
         self.last_byte = int(a[-1])
         self.offset += a.size
         return found
@@ -144,8 +183,16 @@ class _Scanner:
         """A field too long to be a chip's: the gap between separators."""
         import numpy as np
 
-        a = self.a
-        seps = np.flatnonzero((a == 44) | (a == 10))  # commas and newlines in order (union1d sorts: slow)
+        a, commas = self.a, self.commas
+        # The gaps between commas bound every field's length from above (a line break only shortens one): when
+        # none is too long, no field is, and the exact separators are never needed.
+        edges = np.concatenate(([self.last_sep - self.offset], commas, [a.size]))
+        last = max(int(commas[-1]) if commas.size else -1, int(self.ends[-1]) if self.ends.size else -1)
+        if int(np.diff(edges).max()) <= MAX_FIELD_BYTES:
+            if last >= 0:
+                self.last_sep = self.offset + last
+            return
+        seps = np.flatnonzero(self.is_sep[0] | self.is_sep[1])  # commas and newlines in order
         gaps = np.diff(np.concatenate(([self.last_sep - self.offset], seps, [a.size])))
         if gaps.size and int(gaps.max()) > MAX_FIELD_BYTES:
             at = int(np.concatenate(([self.last_sep - self.offset], seps))[int(gaps.argmax())]) + 1
@@ -175,9 +222,9 @@ class _Scanner:
         import numpy as np
 
         a = self.a
-        crs = np.flatnonzero(a == 13)
-        if not crs.size:
+        if b"\r" not in self.raw:
             return
+        crs = np.flatnonzero(a == 13)
         bare = crs[(crs + 1 >= a.size) | (a[np.minimum(crs + 1, a.size - 1)] != 10)]
         bare = bare[bare + 1 < a.size]  # a CR at the chunk's end: its LF may start the next chunk
         if bare.size:
@@ -186,12 +233,60 @@ class _Scanner:
                 raise ScanProblem(self.line_at(int(bare[outside][0])), "a bare CR line break (old Mac line "
                                   "endings); save the file with LF or CRLF line endings")
 
+    def _na_cells(self, quotes: Any, start: tuple[int, int, int, int, int], rec_ends: Any, lens: Any) -> None:
+        """Cells that are exactly "n/a" (leading spaces allowed, as the parse skips them): their data row and
+        field position. Run after the field count, from its record ends (line breaks outside quotes) and the
+        state the chunk started in: no pass over the chunk's commas or quotes of its own."""
+        import numpy as np
+
+        a = self.a
+        if b"n/a" not in self.raw:
+            return
+        parity, record, blank, carry_commas, _ = start
+        slash = np.flatnonzero(a[1:-1] == 47) + 1  # b"n/a" from its slashes: one pass, then only the slashes
+        hit = slash[(a[slash - 1] == 110) & (a[slash + 1] == 97)] - 1
+        nxt = np.where(hit + 3 < a.size, a[np.minimum(hit + 3, a.size - 1)], 10)
+        cell = hit.copy()
+        while True:  # step back over the spaces a cell may start with
+            prev = np.where(cell > 0, a[np.maximum(cell - 1, 0)], self.last_byte)
+            spaced = (prev == 32) | (prev == 9)
+            if not spaced.any():
+                break
+            cell = cell - spaced
+        whole = np.isin(nxt, (44, 10, 13)) & np.isin(prev, (44, 10))
+        if quotes.size or parity:
+            whole &= ((np.searchsorted(quotes, hit) + parity) & 1) == 0  # outside quotes
+        hit = hit[whole]
+        if not hit.size:
+            return
+        blank_before = np.concatenate(([0], np.cumsum(lens <= 0)))  # blank records among the first r
+        r = np.searchsorted(rec_ends, hit)  # records of this chunk ended before each hit
+        begin = np.where(r > 0, rec_ends[np.maximum(r - 1, 0)] + 1, 0)
+        commas = self.commas
+        field = np.searchsorted(commas, hit) - np.searchsorted(commas, begin) + np.where(r == 0, carry_commas, 0)
+        if quotes.size or parity:
+            field -= self._quoted_commas(quotes, parity, begin, hit)
+        row = record + r - 1 - blank - blank_before[r]  # record 0 is the header
+        keep = row >= 0
+        self.na.append((row[keep], field[keep]))  # type: ignore[union-attr]
+
+    def _quoted_commas(self, quotes: Any, parity: int, begin: Any, hit: Any) -> Any:
+        """Commas inside quoted fields between each record's start and its hit (which lies outside quotes)."""
+        import numpy as np
+
+        bounds = np.concatenate(([0], quotes)) if parity else quotes  # a span open at the chunk start starts at 0
+        opens, closes = bounds[0::2], np.append(bounds[1::2], self.a.size)[: bounds[0::2].size]
+        commas = self.commas
+        inside = np.searchsorted(commas, closes) - np.searchsorted(commas, opens)
+        total = np.concatenate(([0], np.cumsum(inside)))
+        return total[np.searchsorted(closes, hit)] - total[np.searchsorted(opens, begin)]
+
     def _count_fields(self, quotes: Any) -> tuple[int, int] | None:
         """Commas per record, less those inside quoted spans; the first record with the wrong count."""
         import numpy as np
 
-        a, ends = self.a, self.ends
-        commas = np.flatnonzero(a == 44)
+        a, ends, commas = self.a, self.ends, self.commas
+        start = (self.parity, self.record, self.blank, self.carry_commas, self.carry_len)
         before = np.searchsorted(commas, ends)
         per = np.diff(np.concatenate((before, [commas.size])), prepend=0)
         if self.parity or quotes.size:
@@ -208,6 +303,8 @@ class _Scanner:
                 ends = ends[~newline_inside]
             self.parity = (self.parity + quotes.size) & 1
         if not ends.size:
+            if self.na is not None:
+                self._na_cells(quotes, start, ends, np.zeros(0, dtype=np.int64))
             self.carry_commas += int(per.sum())
             self.carry_len += int(a.size)
             return None
@@ -221,6 +318,9 @@ class _Scanner:
         bad = bad[self.record + bad > 0]  # the header is checked on its own
         if bad.size:
             return int(self.record + bad[0] + 1), int(counts[bad[0]] + 1)
+        if self.na is not None:
+            self._na_cells(quotes, start, ends, lens)
+        self.blank += int(np.count_nonzero((lens <= 0) & (self.record + np.arange(ends.size) > 0)))
         self.record += ends.size
         self.carry_commas = int(per[ends.size:].sum())
         self.carry_len = int(a.size - ends[-1] - 1)

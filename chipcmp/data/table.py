@@ -3,6 +3,7 @@ diagnosis (line, column, value) only once a file is known to be bad; and its tex
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from pathlib import Path
@@ -16,7 +17,7 @@ from chipcmp.data.files import (
     read_stream,
 )
 from chipcmp.data.names import INVISIBLE, fold_series, name_problem
-from chipcmp.data.scan import ScanProblem, contains, first_ragged_row, line_of_byte, open_binary
+from chipcmp.data.scan import ScanProblem, first_bool_line, first_ragged_row, line_of_byte, open_binary
 from chipcmp.data.schema import NOT_SUPPORTED
 from chipcmp.errors import DataError
 from chipcmp.text import shorten
@@ -78,8 +79,10 @@ def open_source(path: Path, shown: str) -> Path | bytes:
     return path if is_regular(path) else read_stream(path, shown)
 
 
-def read_table(path: Path, shown: str, source: Path | bytes | None = None) -> tuple[pd.DataFrame, list[str], set]:
-    """Read one chips CSV into a frame with the schema's dtypes. Returns (frame, warnings, unsupported cells).
+def read_table(path: Path, shown: str, source: Path | bytes | None = None) -> tuple[
+        pd.DataFrame, list[str], dict[str, set[object]]]:
+    """Read one chips CSV into a frame with the schema's dtypes. Returns (frame, warnings, the row labels marked
+    n/a in each number column).
 
     Raises DataError naming the file, line and column for anything malformed.
     """
@@ -92,33 +95,36 @@ def read_table(path: Path, shown: str, source: Path | bytes | None = None) -> tu
         notes.append(f"{shown}: ignoring unknown column(s) {', '.join(map(repr, unknown))} "
                      "(run `chipcmp metrics` for the schema)")
     dtypes = {n: t for n, t in _dtypes().items() if n in names}
-    bools = _check_shape(source, shown, names)
-    has_na = contains(source, NOT_SUPPORTED.encode())
     numeric = [n for n in names if n in dtypes and dtypes[n] == "float64"]
-    df = _parse(source, shown, names, dtypes, numeric, has_na)
-    if bools:
-        _check_bools(source, shown, names, bools[0])
-    unsupported: set = set()
-    if has_na and numeric:
-        unsupported = _unsupported_cells(source, names, numeric)
+    unsupported = _check_shape(source, shown, names, numeric)
+    df = _parse(source, shown, names, dtypes, numeric, bool(unsupported))
+    _check_bools(df, source, shown, names, numeric)
     if unknown:
         df = df.drop(columns=unknown)
     _check_values(df, shown)
     return _with_every_column(df), notes, unsupported
 
 
-def _check_shape(source: Path | bytes, shown: str, names: list[str]) -> list[int]:
-    """The byte scan's verdict: a DataError for a ragged row or what pandas would misread; the lines of
-    true/false cells, for the caller to check against their columns."""
-    bools: list[int] = []
+def _check_shape(source: Path | bytes, shown: str, names: list[str], numeric: list[str]) -> dict[str, set[object]]:
+    """The byte scan's verdict: a DataError for a ragged row or what pandas would misread; and the rows of every
+    "n/a" in each number column, found in the same pass (no second parse)."""
+    import numpy as np
+
+    na: list[tuple[Any, Any]] = []
     try:
-        ragged = first_ragged_row(source, len(names), bools)
+        ragged = first_ragged_row(source, len(names), None, na)
     except ScanProblem as p:
         raise DataError(f"{shown}: line {p.line}: {p.message}") from None
     if ragged is not None:
         raise DataError(f"{shown}: line {ragged[0]} has {ragged[1]} fields but the header has {len(names)}; "
                         "every row needs as many fields as the header")
-    return bools
+    unsupported: dict[str, set[object]] = {}
+    wanted = {names.index(n) for n in numeric}
+    for rows, fields in na:
+        for f in np.unique(fields):
+            if int(f) in wanted:
+                unsupported.setdefault(names[int(f)], set()).update(rows[fields == f].tolist())
+    return unsupported
 
 
 def _parse(source: Path | bytes, shown: str, names: list[str], dtypes: dict[str, str], numeric: list[str],
@@ -127,11 +133,13 @@ def _parse(source: Path | bytes, shown: str, names: list[str], dtypes: dict[str,
     import pandas as pd
 
     try:
-        with warnings.catch_warnings(), open_binary(source) as stream:
+        with warnings.catch_warnings():
             # pandas only *warns* when the first data row has more fields than the header: make it an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
+            # A path lets the C reader read the file itself (a Python file object costs it ~30%).
             df = pd.read_csv(
-                stream, dtype=dtypes, names=names, header=0,  # stripped names, so dtypes apply
+                str(source) if isinstance(source, Path) else io.BytesIO(source),
+                dtype=dtypes, names=names, header=0,  # stripped names, so dtypes apply
                 encoding="utf-8-sig", keep_default_na=False, index_col=False, skipinitialspace=True,
                 na_values={n: ["", NOT_SUPPORTED] if n in numeric and has_na else [""] for n in names},
             )
@@ -159,45 +167,27 @@ def _with_every_column(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c.name for c in schema.COLUMNS]]
 
 
-def _unsupported_cells(source: Path | bytes, names: list[str], numeric: list[str]) -> set[tuple[int, str]]:
-    """(row label, column) of every "n/a" in a numeric column. The csv module for an ordinary file (a few hundred
-    rows: faster than a second pandas parse), pandas' C reader for a big one."""
+def _check_bools(df: pd.DataFrame, source: Path | bytes, shown: str, names: list[str], numeric: list[str]) -> None:
+    """true/false where a number belongs: pandas reads a column of them as 1.0 and 0.0. Only a number column
+    holding nothing but 0 and 1 can hide one, so only then are the bytes searched for the cell."""
     import csv
     import io
 
-    size = len(source) if isinstance(source, bytes) else source.stat().st_size
-    if size < IN_MEMORY_BYTES:
-        raw = source if isinstance(source, bytes) else source.read_bytes()
-        rows = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
-        next(rows, None)
-        where = [(i, n) for i, n in enumerate(names) if n in numeric]
-        found = set()
-        label = 0
-        for row in rows:
-            if not any(cell.strip() for cell in row):
-                continue  # a blank line is no record, for pandas either
-            found |= {(label, n) for i, n in where if i < len(row) and row[i].strip().lower() == NOT_SUPPORTED}
-            label += 1
-        return found
-    import pandas as pd
+    import numpy as np
 
-    with open_binary(source) as stream:
-        table = pd.read_csv(stream, dtype=str, names=names, header=0, usecols=numeric, encoding="utf-8-sig",
-                            keep_default_na=False, skipinitialspace=True)
-    out: set[tuple[int, str]] = set()
-    for col in numeric:
-        # The main parse accepts only an exact "n/a" (leading spaces skipped) in a number column, so an exact
-        # comparison finds them all; numpy compares without pandas' per-cell string methods.
-        hit = table[col].to_numpy(dtype=object) == NOT_SUPPORTED
-        out |= {(label, col) for label in table.index[hit]}
-    return out
-
-
-def _check_bools(source: Path | bytes, shown: str, names: list[str], line: int) -> None:
-    """true/false where a number belongs: pandas would read it as 1.0 or 0.0."""
-    import csv
-    import io
-
+    suspect = False
+    for name in numeric:
+        v = df[name].to_numpy(dtype="float64", copy=False)
+        with np.errstate(invalid="ignore"):
+            hi = np.nanmax(v, initial=-np.inf)
+            if -np.inf < hi <= 1.0 and np.nanmin(v, initial=np.inf) >= 0.0:  # some known value, all in [0, 1]
+                suspect = True
+                break
+    if not suspect:
+        return
+    line = first_bool_line(source)
+    if line is None:
+        return
     with open_binary(source) as f:
         raw = b""
         for i, raw in enumerate(f, start=1):  # noqa: B007 -- the loop finds the line; `raw` is used after it
@@ -272,15 +262,10 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
     if empty.any():
         r = int(empty.to_numpy().argmax())
         raise DataError(f"{shown}: line {r + 2}: empty 'name'; every row needs a chip name")
-    odd = names.str.contains(INVISIBLE, regex=True)
-    # Only a name without an ASCII letter or digit can fold to nothing: fold just those (1.5 s per million rows).
-    plain = names.str.contains(r"[A-Za-z0-9]", regex=True)
-    if not plain.all():
-        odd = odd | (~plain & fold_series(names.where(~plain, "x")).eq(""))
-    if odd.any():
-        r = int(odd.to_numpy().argmax())
-        raise DataError(f"{shown}: line {r + 2}: the name {shorten(names.iloc[r])!r} "
-                        f"{name_problem(names.iloc[r])}; rename the chip")
+    odd = _first_odd_name(names)
+    if odd is not None:
+        raise DataError(f"{shown}: line {odd + 2}: the name {shorten(names.iloc[odd])!r} "
+                        f"{name_problem(names.iloc[odd])}; rename the chip")
     # Exact repeats are errors here (a hash check, cheap on a million rows). Names equal only after folding case
     # and punctuation are reported by `resolve` when named, and by `chipcmp audit`.
     dup = names.duplicated(keep=False)
@@ -289,6 +274,25 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
         lines = [str(i + 2) for i in np.flatnonzero(names.eq(first).to_numpy())][:3]
         raise DataError(f"{shown}: chip name {first!r} appears more than once (lines {', '.join(lines)}); "
                         "keep one row per chip")
+
+
+def _first_odd_name(names: pd.Series) -> int | None:
+    """The row of the first name with hidden characters or one that folds to nothing (no letter or digit in any
+    script), or None. One regular-expression search over all names joined (a per-name string method costs ~0.4 s
+    a million rows); only a hit is located row by row."""
+    import re
+
+    listed = names.tolist()
+    hidden = re.search(INVISIBLE, "\uffff".join(listed))  # U+FFFF: never in a name, not in INVISIBLE
+    # A name that folds to nothing has no word character; only a line without an ASCII letter or digit can (a
+    # name with a line break in it may look so here, and is then checked exactly).
+    bare = re.search(r"(?m)^[^A-Za-z0-9\n]*$", "\n".join(listed))
+    if hidden is None and bare is None:
+        return None
+    odd = names.str.contains(INVISIBLE, regex=True)
+    plain = names.str.contains(r"[A-Za-z0-9]", regex=True)
+    odd = odd | (~plain & fold_series(names.where(~plain, "x")).eq(""))
+    return int(odd.to_numpy().argmax()) if odd.any() else None
 
 
 def sha256(source: Path | bytes) -> str:
