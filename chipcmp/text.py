@@ -68,3 +68,13 @@ def shorten(value: Any, width: int = 60) -> str:
     """`value` cut to `width` characters with an ellipsis: a message never echoes a 100 KB argument."""
     text = value if isinstance(value, str) else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_LONG_WORD = re.compile(r"[^\s'\"]{61,}")
+
+
+def shorten_words(message: str, width: int = 60) -> str:
+    """`message` with every run of over `width` non-space characters cut (an option value of 5,000 digits
+    quoted by an error), so that no message repeats a huge argument; a file path stays whole (it names the file
+    to fix)."""
+    return _LONG_WORD.sub(lambda m: m.group(0) if "/" in m.group(0) else shorten(m.group(0), width), message)

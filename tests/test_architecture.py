@@ -28,8 +28,8 @@ MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 70
 MAX_FUNCTION_BRANCHES = 25
 
-LAYERS = {"errors": 0, "text": 0, "version": 0, "data": 1, "core": 2, "estimate": 3, "output": 4, "commands": 5,
-          "cli": 6, "build": 6,
+LAYERS = {"errors": 0, "text": 0, "version": 0, "ranges": 0, "data": 1, "core": 2, "estimate": 3, "output": 4,
+          "commands": 5, "cli": 6, "build": 6,
           "__init__": 6, "__main__": 7}
 
 

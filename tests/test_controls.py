@@ -77,7 +77,7 @@ def test_what_if_classification(cli, args, c2022, c2023):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--tflops", "-3"], "must be a positive number"),
+    (["--tflops", "-3"], "--tflops -3 is out of range: above 0 to 1,000,000,000 TFLOPS"),
     (["--tflops", "300", "--tpp", "4800"], "exactly one of"),
     (["--tflops", "300", "--precision", "fp12"], "not one of"),
     (["H100", "--tflops", "300"], "not both"),

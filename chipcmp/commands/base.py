@@ -22,12 +22,13 @@ from chipcmp.commands.complete import (
 from chipcmp.data import schema
 from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, ChipcmpError
 from chipcmp.output.formats import OutputFormat
+from chipcmp.ranges import checker
 
 
 def _fail(message: str, code: int) -> int:
-    from chipcmp.text import clean
+    from chipcmp.text import clean, shorten_words
 
-    lines = message.split("\n")
+    lines = shorten_words(message).split("\n")
     try:
         sys.stderr.write("\n".join([f"chipcmp: error: {clean(lines[0])}", *(clean(x) for x in lines[1:])]) + "\n")
         sys.stderr.flush()
@@ -152,7 +153,8 @@ KindOpt = Annotated[list[str], typer.Option("--kind", help="Only this kind: gpu,
                                             rich_help_panel="Filters")]
 
 
-SinceOpt = Annotated[int | None, typer.Option("--since", help="Only chips first shipped in or after YEAR.",
+SinceOpt = Annotated[int | None, typer.Option("--since", callback=checker("--since"),
+                                              help="Only chips first shipped in or after YEAR.",
                                                  metavar="YEAR", rich_help_panel="Filters")]
 
 
@@ -291,7 +293,8 @@ ChipsArg = Annotated[list[str] | None, typer.Argument(help="Chips to include (de
                                                      autocompletion=_complete_chip, show_default=False)]
 
 
-TopOpt = Annotated[int | None, typer.Option("--top", "-n", metavar="N", min=1, help="Show only the best N.")]
+TopOpt = Annotated[int | None, typer.Option("--top", "-n", callback=checker("--top"),
+                                            metavar="N", help="Show only the best N.")]
 
 
 PrecisionOpt = Annotated[Precision, typer.Option("--precision", help="Throughput column to use.",

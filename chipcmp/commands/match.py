@@ -7,6 +7,7 @@ import typer
 from chipcmp.commands.base import ChipArg, ModelOpt, command
 from chipcmp.commands.complete import _complete_chip, _complete_metric
 from chipcmp.estimate.formulas import DEFAULT_MFU
+from chipcmp.ranges import checker
 
 if TYPE_CHECKING:
     from chipcmp.commands.context import Context
@@ -22,14 +23,15 @@ def match(
     chip: ChipArg,
     to: Annotated[str, typer.Option("--to", autocompletion=_complete_chip, show_default=False,
                                     help="The chip to match.")],
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many of --to.")],
+    count: Annotated[int, typer.Option("--count", "-n", callback=checker("--count"), help="How many of --to.")],
     by: Annotated[str, typer.Option("--by", autocompletion=_complete_metric,
                                     help="Metric to match (a throughput, memory, bandwidth or achieved figure), or "
                                          "all.")] = "bf16_tflops",
     model: ModelOpt = None,
     tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
                                         help="With --model: training tokens, for days on each side.")] = "",
-    mfu: Annotated[float, typer.Option("--mfu", help="MFU for the training days.")] = DEFAULT_MFU,
+    mfu: Annotated[float, typer.Option("--mfu", callback=checker("--mfu"),
+                                       help="MFU for the training days.")] = DEFAULT_MFU,
 ) -> "Result":
     """How many of CHIP equal N of another by a metric (or all of them), and what that takes in power, money and
     systems; with --model and --tokens, the training days on each side."""

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chipcmp.commands.base import BF16, ChipsArg, PrecisionOpt, TopOpt, command
+from chipcmp.ranges import checker
 
 if TYPE_CHECKING:
     from chipcmp.commands.context import Context
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 @command(examples=("chipcmp roofline --intensity 50", "chipcmp roofline H100 H20 'Ascend 910B' -i 300"))
 def roofline(
     ctx: "Context",
-    intensity: Annotated[float, typer.Option("--intensity", "-i", metavar="FLOP/B", show_default=False,
+    intensity: Annotated[float, typer.Option("--intensity", "-i", callback=checker("--intensity"),
+                                             metavar="FLOP/B", show_default=False,
                                              help="Arithmetic intensity, FLOPs per byte of memory traffic.")],
     chips: ChipsArg = None,
     precision: PrecisionOpt = BF16,

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chipcmp.commands.base import BF16, ActiveOpt, ChipsArg, ModelOpt, ParamsOpt, Precision, SystemOpt, command
+from chipcmp.ranges import checker
 
 if TYPE_CHECKING:
     from chipcmp.commands.context import Context
@@ -27,21 +28,29 @@ def serve(
     precision: Annotated[Precision | None, typer.Option("--precision", show_default=False, case_sensitive=False,
                                                         help="Compute precision (default: the weights', BF16 for "
                                                              "4-bit weights).")] = None,
-    prompt: Annotated[int, typer.Option("--prompt", metavar="TOKENS", help="Prompt length.")] = 2048,
-    output_tokens: Annotated[int, typer.Option("--output-tokens", metavar="TOKENS", help="Tokens generated per "
+    prompt: Annotated[int, typer.Option("--prompt", callback=checker("--prompt"),
+                                        metavar="TOKENS", help="Prompt length.")] = 2048,
+    output_tokens: Annotated[int, typer.Option("--output-tokens", callback=checker("--output-tokens"),
+                                               metavar="TOKENS", help="Tokens generated per "
                                                "request.")] = 512,
-    batch: Annotated[str, typer.Option("--batch", metavar="N|auto", help="Concurrent sequences per replica, or "
+    batch: Annotated[str, typer.Option("--batch", callback=checker("--batch"),
+                                       metavar="N|auto", help="Concurrent sequences per replica, or "
                                        "auto: the most throughput under --tpot-ms (default 50 ms).")] = "auto",
-    tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", metavar="MS", help="Latency target: time per "
+    tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", callback=checker("--tpot-ms"),
+                                                  metavar="MS", help="Latency target: time per "
                                                   "output token (with --batch auto).")] = None,
-    replica: Annotated[int | None, typer.Option("--replica", metavar="CHIPS", help="Chips per replica (the "
+    replica: Annotated[int | None, typer.Option("--replica", callback=checker("--replica"),
+                                                metavar="CHIPS", help="Chips per replica (the "
                                                 "tensor-parallel degree; default: the fewest that hold the model).")]
     = None,
     system: SystemOpt = None,
-    years: Annotated[float, typer.Option("--years", help="Years to spread the purchase price over.")] = 4.0,
-    kwh_price: Annotated[float, typer.Option("--kwh-price", metavar="USD", help="Electricity per kWh.")] = 0.10,
-    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.3,
-    rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental per chip-hour (default: the "
+    years: Annotated[float, typer.Option("--years", callback=checker("--years"),
+                                         help="Years to spread the purchase price over.")] = 4.0,
+    kwh_price: Annotated[float, typer.Option("--kwh-price", callback=checker("--kwh-price"),
+                                             metavar="USD", help="Electricity per kWh.")] = 0.10,
+    pue: Annotated[float, typer.Option("--pue", callback=checker("--pue"), help="Power usage effectiveness.")] = 1.3,
+    rent: Annotated[float | None, typer.Option("--rent", callback=checker("--rent"),
+                                               metavar="USD", help="Rental per chip-hour (default: the "
                                                "latest in prices.csv).")] = None,
 ) -> "Result":
     """Estimate serving on each chip: chips per replica, output tokens/s per chip and per user, time to first token,

@@ -6,6 +6,7 @@ import typer
 
 from chipcmp.commands.base import BF16, ActiveOpt, ChipsArg, ModelOpt, ParamsOpt, PrecisionOpt, SystemOpt, command
 from chipcmp.estimate.formulas import DEFAULT_MFU
+from chipcmp.ranges import checker
 
 if TYPE_CHECKING:
     from chipcmp.commands.context import Context
@@ -24,17 +25,23 @@ def train(
     tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
                                         help="Training tokens, with K/M/B/T suffix, e.g. 2T.")] = "",
     precision: PrecisionOpt = BF16,
-    mfu: Annotated[float, typer.Option("--mfu", help="Model FLOPs utilisation, in (0, 1].")] = DEFAULT_MFU,
-    n_chips: Annotated[int | None, typer.Option("--chips", metavar="N", min=1, help="Cluster size: report "
+    mfu: Annotated[float, typer.Option("--mfu", callback=checker("--mfu"),
+                                       help="Model FLOPs utilisation, in (0, 1].")] = DEFAULT_MFU,
+    n_chips: Annotated[int | None, typer.Option("--chips", callback=checker("--chips"),
+                                                metavar="N", help="Cluster size: report "
                                                 "wall-clock days.")] = None,
-    days: Annotated[float | None, typer.Option("--days", "-d", help="Deadline: report chips needed.")] = None,
+    days: Annotated[float | None, typer.Option("--days", "-d", callback=checker("--days"),
+                                               help="Deadline: report chips needed.")] = None,
     system: SystemOpt = None,
-    n_systems: Annotated[int | None, typer.Option("--systems", metavar="N", min=1,
+    n_systems: Annotated[int | None, typer.Option("--systems", callback=checker("--systems"), metavar="N",
                                                   help="With --system: how many of them.")] = None,
-    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness (1 = chips only).")] = 1.0,
-    kwh_price: Annotated[float | None, typer.Option("--kwh-price", metavar="USD", help="Electricity price "
+    pue: Annotated[float, typer.Option("--pue", callback=checker("--pue"),
+                                       help="Power usage effectiveness (1 = chips only).")] = 1.0,
+    kwh_price: Annotated[float | None, typer.Option("--kwh-price", callback=checker("--kwh-price"),
+                                                    metavar="USD", help="Electricity price "
                                                     "per kWh.")] = None,
-    rent: Annotated[float | None, typer.Option("--rent", metavar="USD", help="Rental price per chip-hour.")] = None,
+    rent: Annotated[float | None, typer.Option("--rent", callback=checker("--rent"),
+                                               metavar="USD", help="Rental price per chip-hour.")] = None,
 ) -> "Result":
     """Estimate a training run on each chip: 6·N·D FLOPs (N active for MoE), chip-hours at an MFU, days or chips,
     energy, cost."""

@@ -62,17 +62,6 @@ def check_precision(name: str) -> schema.Precision:
     return p
 
 
-def check_positive(value: float | None, option: str, *, upper: float | None = None) -> None:
-    """A usage error unless `value` (when given) is a finite number above 0 (and at most `upper`)."""
-    import math
-
-    if value is None:
-        return
-    if not value > 0 or math.isinf(value) or (upper is not None and value > upper):
-        bound = f" and at most {upper:g}" if upper is not None else ""
-        raise UsageError(f"{option} {value:g} is out of range: it must be a positive number{bound}")
-
-
 def check_top(top: int | None) -> None:
     if top is not None and top < 1:
         raise UsageError(f"--top {top}: give a positive number of chips")

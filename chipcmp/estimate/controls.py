@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chipcmp.core.fields import check_positive, check_precision, with_metrics
+from chipcmp.core.fields import check_precision, with_metrics
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.data import schema
 from chipcmp.errors import UsageError
 from chipcmp.estimate.rules import DISCLAIMER, FLAGS, RULE_BY_ID, RULES, Rule, Threshold
+from chipcmp.ranges import check_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +78,7 @@ def what_if_frame(tflops: float | None, precision: str, tpp: float | None, die_a
     p = check_precision(precision)
     for name, v in (("--tflops", tflops), ("--tpp", tpp), ("--die-area", die_area),
                     ("--interconnect", interconnect), ("--memory-bw", memory_bw)):
-        check_positive(v, name)
+        check_range(v, name)
     if (tflops is None) == (tpp is None):
         raise UsageError("a what-if chip needs exactly one of --tflops (with --precision) or --tpp")
     row: dict[str, object] = {c.name: (float("nan") if c.numeric else pd.NA) for c in schema.COLUMNS}

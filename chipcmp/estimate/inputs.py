@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from chipcmp.errors import UsageError
 from chipcmp.estimate.formulas import training_flops
+from chipcmp.ranges import check_range
 from chipcmp.text import shorten
 
 if TYPE_CHECKING:
@@ -117,10 +118,9 @@ def cluster_size(system: System | None, n_systems: int | None, n_chips: int | No
 
 def training_flops_of(model: str | None, tokens: str, mfu: float) -> float | None:
     """The training FLOPs of --model over --tokens (both or neither), for match's training days."""
-    from chipcmp.core.fields import check_positive
     from chipcmp.data.models import find
 
-    check_positive(mfu, "--mfu", upper=1.0)
+    check_range(mfu, "--mfu")
     if model is None and not tokens:
         return None
     if model is None or not tokens:

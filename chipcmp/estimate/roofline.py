@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chipcmp.core.fields import check_positive, check_precision
+from chipcmp.core.fields import check_precision
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.estimate.training import unknown_note
+from chipcmp.ranges import check_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +28,7 @@ def roofline(ds: Dataset, intensity: float, precision: str, chips: list[str], fi
     """Chips ranked by attainable throughput at an arithmetic intensity: min(peak, bandwidth × intensity)."""
     import numpy as np
 
-    check_positive(intensity, "--intensity")
+    check_range(intensity, "--intensity")
     p = check_precision(precision)
     df = select(ds, chips, filters)
     out = df[["name", "vendor", p.column, "memory_bw_tbs"]].copy()

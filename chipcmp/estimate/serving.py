@@ -28,12 +28,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chipcmp.core.fields import check_positive, check_precision
+from chipcmp.core.fields import check_precision
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.data.models import Model
-from chipcmp.errors import UsageError
 from chipcmp.estimate.formulas import bytes_per
+from chipcmp.ranges import check_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,19 +87,10 @@ class ServePlan:
 
     def check(self) -> None:
         check_precision(self.precision)
-        check_positive(self.years, "--years", upper=20)
-        check_positive(self.kwh_usd, "--kwh-price", upper=10)
-        check_positive(self.rent_usd_hour, "--rent", upper=10_000)
-        check_positive(self.tpot_ms, "--tpot-ms", upper=60_000)
-        if not 1 <= self.pue <= 3:
-            raise UsageError(f"--pue {self.pue:g} is out of range: from 1 (chips only) to 3")
-        for name, v, top in (("--prompt", self.prompt, 10_000_000), ("--output", self.output, 10_000_000)):
-            if not 1 <= v <= top:
-                raise UsageError(f"{name} {v} is out of range: from 1 to {top:,} tokens")
-        if self.replica is not None and not 1 <= self.replica <= 100_000:
-            raise UsageError(f"--replica {self.replica} is out of range: from 1 to 100,000 chips")
-        if self.batch is not None and not 1 <= self.batch <= 1_000_000:
-            raise UsageError(f"--batch {self.batch} is out of range: from 1 to 1,000,000 (or auto)")
+        for option, value in (("--years", self.years), ("--kwh-price", self.kwh_usd), ("--rent", self.rent_usd_hour),
+                              ("--tpot-ms", self.tpot_ms), ("--pue", self.pue), ("--prompt", self.prompt),
+                              ("--output-tokens", self.output), ("--replica", self.replica), ("--batch", self.batch)):
+            check_range(value, option)
 
 
 def compute_precision(weights: str) -> str:

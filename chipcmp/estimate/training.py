@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chipcmp.core.fields import check_positive, check_precision
+from chipcmp.core.fields import check_precision
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.errors import UsageError
 from chipcmp.estimate.formulas import DEFAULT_MFU, training_flops
 from chipcmp.estimate.inputs import human_count
+from chipcmp.ranges import check_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,23 +49,11 @@ class TrainPlan:
 
     def check(self) -> None:
         check_precision(self.precision)
-        check_positive(self.mfu, "--mfu", upper=1.0)
-        check_positive(self.pue, "--pue")
-        check_positive(self.kwh_usd, "--kwh-price")
-        check_positive(self.rent_usd_hour, "--rent")
-        check_positive(self.days, "--days")
-        if self.days is not None and not 1 / 24 <= self.days <= 36_500:
-            raise UsageError(f"--days {self.days:g} is out of range: from one hour (0.042) to 100 years (36500)")
-        if self.kwh_usd is not None and self.kwh_usd > 10:
-            raise UsageError(f"--kwh-price {self.kwh_usd:g} USD per kWh is out of range: at most 10")
-        if self.rent_usd_hour is not None and self.rent_usd_hour > 10_000:
-            raise UsageError(f"--rent {self.rent_usd_hour:g} USD per chip-hour is out of range: at most 10000")
-        if self.chips is not None and self.chips < 1:
-            raise UsageError(f"--chips {self.chips} must be at least 1")
+        for option, value in (("--mfu", self.mfu), ("--pue", self.pue), ("--kwh-price", self.kwh_usd),
+                              ("--rent", self.rent_usd_hour), ("--days", self.days), ("--chips", self.chips)):
+            check_range(value, option)
         if self.chips is not None and self.days is not None:
             raise UsageError("give --chips (how long?) or --days (how many chips?), not both")
-        if self.pue < 1:
-            raise UsageError(f"--pue {self.pue:g} is below 1: PUE is facility power over IT power, at least 1")
 
 
 def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> Result:
