@@ -58,6 +58,39 @@ _NoArgsIsHelp: type[BaseException] = getattr(_clickexc, "NoArgsIsHelpError", typ
 _Abort: type[BaseException] = getattr(_clickexc, "Abort", typer.Abort)
 
 
+class _Closed:
+    """Stands for a standard stream the caller closed (`chipcmp list >&-`): writing to it is the error the
+    system gives (reported in one line, exit 1), flushing it is nothing, so `-o FILE` still works."""
+
+    encoding = "utf-8"
+
+    def write(self, _text: str) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        import io
+
+        raise io.UnsupportedOperation("closed")
+
+
+def _closed_streams() -> None:
+    """Python sets a standard stream that was closed before it started to None: give it a stand-in."""
+    import os
+
+    if sys.stdout is None:
+        sys.stdout = _Closed()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 -- lives as long as the process
+
+
 def _safe_streams() -> None:
     """A terminal or pipe whose encoding cannot show '—' or '×' gets '?' rather than an internal error."""
     for stream in (sys.stdout, sys.stderr):
@@ -73,6 +106,7 @@ class ChipcmpGroup(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         from chipcmp.data.files import Interrupted
 
+        _closed_streams()
         _safe_streams()
         try:
             rv = super().main(args=args, prog_name=prog_name or "chipcmp", complete_var=complete_var,

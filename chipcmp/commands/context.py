@@ -169,9 +169,10 @@ def pick_columns(result: Result, spec: str) -> Result:
     """The result with only the named columns (by key), in the order given; the first column always stays."""
     from dataclasses import replace
 
+    from chipcmp.core.fields import split_names
     from chipcmp.data.names import suggest
 
-    wanted = [s.strip() for s in spec.split(",") if s.strip()]
+    wanted = split_names(spec, "--columns")
     if not wanted:
         raise UsageError("--columns names no column; give names separated by commas")
     by_key = {c.key: c for c in result.columns}

@@ -88,12 +88,22 @@ def columns_for(names: Iterable[str], bar: str | None = None, keep: str | None =
     return [Col.of(n, bar=n == bar, keep=n == keep, registry=registry) for n in names]
 
 
+MAX_SPEC = 5_000  # characters of a --columns or --metrics list: every field named twice fits in it
+
+
+def split_names(spec: str, option: str) -> list[str]:
+    """The names of a comma-separated list, each once, in the order first given (a repeat is no new column)."""
+    if len(spec) > MAX_SPEC:
+        raise UsageError(f"{option} is {len(spec):,} characters; name each field once (at most {MAX_SPEC:,})")
+    return list(dict.fromkeys(s.strip() for s in spec.split(",") if s.strip()))
+
+
 def parse_fields(spec: str | None, default: Sequence[str]) -> list[str]:
     if spec is None:
         return list(default)
     if spec.strip().lower() == "all":
         return [n for n in schema.FIELD_BY_NAME if n != "name"]
-    names = [s.strip() for s in spec.split(",") if s.strip()]
+    names = split_names(spec, "--columns")
     if not names:
         raise UsageError(f"{spec!r} names no field; give names separated by commas, or 'all'")
     for n in names:

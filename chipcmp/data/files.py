@@ -48,13 +48,41 @@ def is_regular(path: Path) -> bool:
 
 
 def read_stream(path: Path, shown: str, limit: int = MAX_STREAM_BYTES) -> bytes:
-    """All bytes of a pipe or device, read once, at most `limit` (a larger stream is an error, not a hang)."""
+    """All bytes of a pipe or device, read once, at most `limit` (a larger stream is an error, not a hang). A
+    named pipe with no writer yet is waited for, saying so on stderr; Ctrl-C stops the wait (exit 130)."""
     try:
+        if stat.S_ISFIFO(path.stat().st_mode):
+            return _read_fifo(path, shown, limit)
         with path.open("rb") as f:
             data = f.read(limit + 1)
     except OSError as e:
         raise DataError(f"{shown}: cannot be read ({describe_oserror(e)}); check the path and its permissions") \
             from None
+    if len(data) > limit:
+        raise DataError(f"{shown}: more than {limit >> 20} MiB from a pipe or device; save it to a file first")
+    return data
+
+
+def _read_fifo(path: Path, shown: str, limit: int) -> bytes:
+    import select
+    import sys
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opens at once, writer or not
+    try:
+        poll = select.poll()
+        poll.register(fd, select.POLLIN | select.POLLHUP)
+        if not poll.poll(200):
+            sys.stderr.write(f"chipcmp: waiting for a writer on {shown} (Ctrl-C stops)\n")
+            sys.stderr.flush()
+            poll.poll()
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise DataError(f"{shown}: more than {limit >> 20} MiB from a pipe or device; save it to a file first")
     return data
