@@ -63,12 +63,17 @@ def test_bad_data_file(cli, tmp_path, content, code, message):
         assert not list(tmp_path.glob(".out.csv.*"))
 
 
-def test_names_equal_after_folding_are_ambiguous_when_named(cli, tmp_path):
+def test_names_equal_after_folding_are_refused_with_both_names(cli, tmp_path):
+    """'Test Chip' and 'test-chip' could never be named apart: the loader refuses the file, naming both (for
+    --data and --add alike), and the audit reports it."""
     f = tmp_path / "near.csv"
     f.write_text(GOOD_HEADER + GOOD_ROW + "test-chip,Other,1,200,http://x\n")
-    r = cli("show", "TEST CHIP", "--data", str(f))
-    assert r.exit_code == 2
-    assert "is ambiguous: it matches 'Test Chip', 'test-chip'" in r.stderr
+    for option in ("--data", "--add"):
+        r = cli("list", option, str(f))
+        assert r.exit_code == 1
+        assert r.stderr == (f"chipcmp: error: {f}: lines 2 and 3 name 'Test Chip' and 'test-chip', which read as one "
+                            "chip (case and punctuation aside); keep one row, or make the names differ in letters or "
+                            "digits\n")
     audit = cli("audit", str(f), "--format", "csv")
     assert "duplicate-name" in audit.stdout
 

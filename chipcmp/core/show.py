@@ -118,10 +118,14 @@ def figure_sources(ds: Dataset, query: str) -> Result:
     name = str(ds.frame.at[label, "name"])
     order = {r: i for i, r in enumerate(schema.SOURCE_ROLES)}
     fields = list(schema.COLUMN_BY_NAME)
-    rows = sorted(provenance.figure_rows(name), key=lambda r: (fields.index(r["field"]) if r["field"] in fields
-                                                                 else 999, order.get(r.get("role", ""), 9)))
+    bundled = ds.sources[0].label == "bundled" and not ds.origin(label, "*")
+    # The bundled provenance describes the bundled figures only: a figure from the user's file says so instead.
+    rows = [_user_row(ds, label, r) for r in provenance.figure_rows(name)] if bundled else []
+    rows += _user_rows(ds, label, {r["field"] for r in rows}, bundled)
+    rows = sorted(rows, key=lambda r: (fields.index(r["field"]) if r["field"] in fields else 999,
+                                       order.get(r.get("role", ""), 9)))
     if not rows:
-        raise EmptyResult(f"{name!r} has no per-figure sources in the bundled data; its row lists: "
+        raise EmptyResult(f"{name!r} has no per-figure sources; its row lists: "
                           f"{' '.join(split_list(ds.frame.at[label, 'sources'])) or 'none'}")
     frame = pd.DataFrame([{"field": r["field"], "value": r["value"], "role": r.get("role", ""),
                            "kind": r.get("source_kind", ""), "source": r.get("source_url", ""),
@@ -136,6 +140,29 @@ def figure_sources(ds: Dataset, query: str) -> Result:
              "content farm, wiki), kept for the record."]
     return Result(frame, cols, title=f"Sources of {name}'s figures", notes=notes,
                   assumptions={"chip": name, "confidence": provenance.row_confidence(name)})
+
+
+def _user_row(ds: Dataset, label: object, r: dict[str, str]) -> dict[str, str]:
+    """A bundled source row, demoted when the user's file replaced the figure it gives."""
+    origin = ds.origin(label, r["field"])
+    if origin and r.get("role") == "chosen":
+        return {**r, "role": "superseded", "note": f"the bundled figure; this run uses {origin}'s. {r.get('note', '')}"}
+    return r
+
+
+def _user_rows(ds: Dataset, label: object, seen: set[str], bundled: bool) -> list[dict[str, str]]:
+    """One row per figure that came from the user's file (--add, --price, or --data): the value the tool uses."""
+    out = []
+    for column in schema.COLUMNS:
+        value = ds.frame.at[label, column.name]
+        origin = ds.origin(label, column.name) or (None if bundled else ds.sources[0].label)
+        if origin is None or is_unknown(value) or column.name in ("name", "sources", "notes", "aliases"):
+            continue
+        if not column.numeric and column.name not in ("vendor", "form_factor", "memory_type", "process_node"):
+            continue
+        out.append({"field": column.name, "value": str(value), "role": "chosen", "source_kind": "user",
+                    "source_url": origin, "locator": "", "note": "from the user's file, not the bundled data"})
+    return out
 
 
 def _tidy(text: str) -> str:

@@ -18,7 +18,7 @@ from chipcmp.data.files import (
     ENV_DATA,
     bundled_path,
 )
-from chipcmp.data.names import lookalike_pairs
+from chipcmp.data.names import lookalike_pairs, typed_for_pairs
 from chipcmp.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str |
         path, shown = Path(data), str(data)
     df, source, notes, unsupported = _load(path, shown, price_kind)
     ds = Dataset(_private(df), [source], list(notes), unsupported={c: set(v) for c, v in unsupported.items()})
-    ds.warnings += _lookalike_warnings(ds.frame, shown)
+    ds.warnings += _lookalike_warnings(ds.frame["name"], shown)
     seen = {_identity(path)}
     for extra in map(Path, add):
         ident = _identity(extra)
@@ -190,11 +190,13 @@ def _identity(path: Path) -> object:
         return str(path)
 
 
-def _lookalike_warnings(df: pd.DataFrame, shown: str) -> list[str]:
-    if len(df) > 20_000:
+def _lookalike_warnings(names: pd.Series, shown: str, only: set[str] | None = None) -> list[str]:
+    """Names that read like another but are spelt with letters of another script (Cyrillic Н100 beside H100);
+    with `only`, the pairs that involve one of those names (an overlay's)."""
+    if len(names) > 20_000:
         return []  # a Python loop per name; `chipcmp audit` checks big files
     return [f"{shown}: the name {b!r} reads like {a!r} but is spelt with look-alike letters of another script; "
-            "rename it" for a, b in lookalike_pairs(df["name"])]
+            "rename it" for a, b in lookalike_pairs(names) if only is None or a in only or b in only]
 
 
 def _overlay(ds: Dataset, path: Path) -> None:
@@ -205,6 +207,11 @@ def _overlay(ds: Dataset, path: Path) -> None:
     shown = str(path)
     over, source, notes, unsupported = _load(path, shown)
     ds.warnings.extend(notes)
+    ds.warnings += _lookalike_warnings(pd.concat([ds.frame["name"], over["name"]]), shown,
+                                       only=set(over["name"]))
+    if len(over) <= 20_000:
+        ds.warnings += [f"{shown}: {b!r} reads like {a!r} (a letter typed for a digit?); it is added as a new chip, "
+                        "not an override of it" for a, b in typed_for_pairs(over["name"], ds.frame["name"])]
     ds.sources.append(source)
     base_keys = name_keys(ds.frame)
     owners = base_keys.groupby(base_keys.values).agg(lambda s: tuple(sorted(set(s.index))))

@@ -86,6 +86,19 @@ def lookalike_pairs(names: Iterable[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def typed_for_pairs(new: Iterable[str], known: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs (known name, new name) that differ only by characters typed for one another (H1OO for H100): a
+    name added by mistake instead of overriding the chip meant."""
+    by_key = {fold(k).translate(_TYPED_FOR): k for k in known if isinstance(k, str)}
+    pairs = []
+    for n in new:
+        if isinstance(n, str):
+            k = by_key.get(fold(n).translate(_TYPED_FOR))
+            if k is not None and fold(k) != fold(n):
+                pairs.append((k, n))
+    return pairs
+
+
 def name_keys(df: pd.DataFrame) -> pd.Series:
     """Every folded key a row answers to (name, aliases, vendor+name, vendor+alias), indexed by row label.
 

@@ -89,6 +89,9 @@ def read_table(path: Path, shown: str, source: Path | bytes | None = None) -> tu
     if source is None:
         source = open_source(path, shown)
     names, _ = read_header(source, shown)
+    if {"scaleup_domain", "chips"} & set(names) and "chip" in names:
+        raise DataError(f"{shown}: is a systems file (its columns chip, chips, scaleup_domain); --data and --add "
+                        "take chips, one row per chip (systems ship with chipcmp: `chipcmp systems`)")
     notes: list[str] = []
     unknown = [n for n in names if n not in schema.COLUMN_BY_NAME]
     if unknown:
@@ -266,14 +269,34 @@ def _check_values(df: pd.DataFrame, shown: str) -> None:
     if odd is not None:
         raise DataError(f"{shown}: line {odd + 2}: the name {shorten(names.iloc[odd])!r} "
                         f"{name_problem(names.iloc[odd])}; rename the chip")
-    # Exact repeats are errors here (a hash check, cheap on a million rows). Names equal only after folding case
-    # and punctuation are reported by `resolve` when named, and by `chipcmp audit`.
+    # Exact repeats are errors here (a hash check, cheap on a million rows); so are names equal once case and
+    # punctuation are folded ('FooChip', 'foo-chip': neither could be named), up to FOLD_CHECK_ROWS rows (folding
+    # is a Python call per name: past that, `resolve` reports the clash when one is named, and `chipcmp audit`).
+    if len(names) <= FOLD_CHECK_ROWS:
+        _check_folded(names, shown)
     dup = names.duplicated(keep=False)
     if dup.any():
         first = names[dup].iloc[0]
         lines = [str(i + 2) for i in np.flatnonzero(names.eq(first).to_numpy())][:3]
         raise DataError(f"{shown}: chip name {first!r} appears more than once (lines {', '.join(lines)}); "
                         "keep one row per chip")
+
+
+FOLD_CHECK_ROWS = 100_000
+
+
+def _check_folded(names: pd.Series, shown: str) -> None:
+    import numpy as np
+
+    keys = fold_series(names)
+    clash = keys.duplicated(keep=False) & ~names.duplicated(keep=False)
+    if clash.any():
+        first = keys[clash].iloc[0]
+        rows = np.flatnonzero(keys.eq(first).to_numpy())[:2]
+        a, b = (names.iloc[int(r)] for r in rows)
+        raise DataError(f"{shown}: lines {int(rows[0]) + 2} and {int(rows[1]) + 2} name {shorten(a)!r} and "
+                        f"{shorten(b)!r}, which read as one chip (case and punctuation aside); keep one row, or "
+                        "make the names differ in letters or digits")
 
 
 def _first_odd_name(names: pd.Series) -> int | None:
