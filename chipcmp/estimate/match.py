@@ -11,6 +11,8 @@ from chipcmp.core.result import Col, Result
 from chipcmp.data.systems import catalogue, known
 from chipcmp.errors import UsageError
 from chipcmp.estimate.formulas import DEFAULT_MFU
+from chipcmp.ranges import check_range
+from chipcmp.text import shorten
 
 if TYPE_CHECKING:
 
@@ -29,10 +31,12 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
 
     from chipcmp.data.names import resolve
 
-    if count < 1 or count > 10_000_000:
-        raise UsageError(f"--count {count} is out of range: from 1 to 10,000,000")
+    check_range(count, "--count")
     a_lbl, b_lbl = resolve(ds.frame, [chip, other])
-    metrics = list(MATCH_METRICS) if by == "all" else [check_field(by).name]
+    if by != "all" and by not in MATCH_METRICS:
+        raise UsageError(f"--by {shorten(by)!r} is not a quantity to match by; use one of {', '.join(MATCH_METRICS)}, "
+                         "or all")
+    metrics = list(MATCH_METRICS) if by == "all" else [by]
     both = with_metrics(ds.frame.loc[[a_lbl, b_lbl]], metrics)
     a, b = both.loc[a_lbl], both.loc[b_lbl]
     sys_of = {s.chip: s for s in sorted(catalogue(), key=lambda s: s.chips)}

@@ -32,6 +32,7 @@ from chipcmp.core.fields import check_precision
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.data.models import Model
+from chipcmp.errors import UsageError
 from chipcmp.estimate.formulas import bytes_per
 from chipcmp.ranges import check_range
 
@@ -87,6 +88,10 @@ class ServePlan:
 
     def check(self) -> None:
         check_precision(self.precision)
+        context = self.model.context
+        if context and self.prompt + self.output > context:
+            raise UsageError(f"{self.model.name} reads at most {context:,} tokens (its context); --prompt "
+                             f"{self.prompt:,} + --output-tokens {self.output:,} = {self.prompt + self.output:,}")
         for option, value in (("--years", self.years), ("--kwh-price", self.kwh_usd), ("--rent", self.rent_usd_hour),
                               ("--tpot-ms", self.tpot_ms), ("--pue", self.pue), ("--prompt", self.prompt),
                               ("--output-tokens", self.output), ("--replica", self.replica), ("--batch", self.batch)):
@@ -256,10 +261,7 @@ def _chip_row(ds: Dataset, plan: ServePlan, p: Precision, label: object, r: pd.S
     chip = chip_spec(r, prec.name, plan.system_domain or domains.get(name))
     e = estimate(plan, chip, plan.batch) if plan.batch is not None else best_batch(plan, chip)
     if e is None:
-        lacking = [c for c in (prec.column, "memory_bw_tbs", "memory_gb") if not _num(r[c])]
-        why = "not supported" if ds.is_unsupported(label, prec.column) else "unknown"
-        return {**base, "note": f"no estimate: {', '.join(lacking) or 'no batch meets --tpot-ms'} "
-                                f"{why if lacking else ''}".strip()}
+        return {**base, "note": "no estimate: " + _no_estimate(ds, plan, prec, label, r)}
     price, rent = r.get("price_usd"), plan.rent_usd_hour or r.get("rent_usd_hour")
     energy_h = (float(r["tdp_w"]) / 1000 * plan.pue * plan.kwh_usd) if _num(r["tdp_w"]) else float("nan")
     buy_h = float(price) / (plan.years * 8760) + energy_h if _num(price) else float("nan")
@@ -282,6 +284,23 @@ def _chip_row(ds: Dataset, plan: ServePlan, p: Precision, label: object, r: pd.S
             f"no {p.label} units: {prec.label} compute" if prec is not p else "",
             "TDP unknown: no energy, so no $/M tok (buy) or tokens/kWh" if not _num(r["tdp_w"]) else "") if x),
     }
+
+
+def _no_estimate(ds: Dataset, plan: ServePlan, prec: Precision, label: object, r: pd.Series) -> str:
+    """Why a chip has no estimate: a figure unknown or unsupported, weights that do not fit the replica asked
+    for, or no batch within the latency target."""
+    lacking = [c for c in (prec.column, "memory_bw_tbs", "memory_gb") if not _num(r[c])]
+    if lacking:
+        why = "not supported" if ds.is_unsupported(label, prec.column) else "unknown"
+        return f"{', '.join(lacking)} {why}"
+    weights = plan.model.params * plan.weight_bytes / 1e9
+    if plan.replica is not None and weights > plan.replica * float(r["memory_gb"]) * MEMORY_USABLE:
+        need = _replica_chips(weights, float(r["memory_gb"]))
+        return (f"{weights:,.0f} GB of weights do not fit {plan.replica} × {float(r['memory_gb']):g} GB "
+                f"({MEMORY_USABLE:.0%} usable); --replica {need} or more")
+    if plan.replica is not None:
+        return f"the KV cache of even one sequence does not fit --replica {plan.replica}"
+    return f"no batch meets --tpot-ms {plan.tpot_limit:g}"
 
 
 def _assumptions(plan: ServePlan, precision: str) -> dict[str, object]:
