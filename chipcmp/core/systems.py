@@ -70,6 +70,9 @@ def systems(ds: Dataset, names: list[str], vendor: tuple[str, ...], metric: str 
     """Systems with totals derived from their chips; the named ones, or all (ranked by `metric`)."""
     check_top(top)
     df = _select(ds, names, vendor)
+    if not df["chip_known"].any():
+        raise EmptyResult(f"the data loaded has none of the systems' chips ({', '.join(sorted(set(df['chip'])))}); "
+                          "add them with --add, or use the bundled data")
     messages = []
     if metric:
         r = order(measure(df, metric, SYSTEMS), top, None, "system")
