@@ -44,10 +44,13 @@ def test_compare_baseline_and_metric_rows(cli):
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
     assert [ln.split("|")[0].strip() for ln in lines[3:6]] == ["BF16", "TDP", "Vendor"]
-    assert [c.strip() for c in lines[1].split("|")] == ["Field", "Unit", "H100 SXM", "A100 SXM 80GB",
-                                                      "ratio"]  # the baseline first, each ratio after its chip
-    assert "0.32×▼" in lines[3]  # 312 / 989.5: less BF16 is worse
-    assert "0.57×▲" in lines[4]  # 400 / 700 W: less power is better
+    # the baseline first; each chip's ratio in its own cell ('312 0.32×▼'), in its own column in CSV and JSON
+    assert [c.strip() for c in lines[1].split("|")] == ["Field", "Unit", "H100 SXM", "A100 SXM 80GB"]
+    assert lines[3].rstrip().endswith("312 0.32×▼")  # 312 / 989.5: less BF16 is worse
+    assert lines[4].rstrip().endswith("400 0.57×▲")  # 400 / 700 W: less power is better
+    rows = {x["field"]: x for x in csv.DictReader(io.StringIO(cli("compare", "A100", "H100", "--baseline", "h100",
+                                                                  "--format", "csv").stdout))}
+    assert float(rows["bf16_tflops"]["A100 SXM 80GB / H100 SXM"]) == pytest.approx(312 / 989.5)
 
 
 def test_compare_needs_two_chips(cli):

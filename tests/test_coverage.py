@@ -54,8 +54,9 @@ def prices(cli):
     ("Blackhole p100a", 999, "list"),
     # NVIDIA's RTX 4090 launch price $1,599 (Epoch AI chip dataset, release price)
     ("GeForce RTX 4090", 1599, "list"),
-    # Ascend 910B: 2024-09 street price in China, 38,750 per chip (The Decoder on Huawei's Ascend market)
-    ("Ascend 910B", 38750, "street"),
+    # Ascend 910B: TrendForce (June 2024) as recorded in Epoch AI's chip dataset: $16,854, the latest market price
+    # (Baidu's order ÷ 1,600 = $38,750 is an order figure with servers in it: --price-kind order only)
+    ("Ascend 910B", 16854, "analyst"),
     # H20: Epoch AI's 2025 price assumption, $10,000 to $13,000 (ai-chip-counts): the median of the two ends
     ("H20", 11500, "analyst"),
     # Gaudi 3: Intel's $125,000 list price for a kit of eight on a baseboard (The Register, Computex 2024) / 8
@@ -74,11 +75,24 @@ def test_price_known_answers(cli, name, usd, kind):
 
 
 def test_price_kind_option_picks_the_kind(cli):
-    r = cli("list", "--where", "name==H100 SXM", "--columns", "name,price_usd,price_kind", "--price-kind", "kit",
-            "--format", "csv")
-    row = next(csv.DictReader(io.StringIO(r.stdout)))
-    # Epoch AI, citing SemiAnalysis' AI server cost analysis: an 8-GPU H100 server / 8 = 33,750 per GPU
-    assert float(row["price_usd"]) == 33750 and row["price_kind"] == "kit"
+    def price(name, kind):
+        r = cli("list", "--where", f"name=={name}", "--columns", "name,price_usd,price_kind,price_source",
+                "--price-kind", kind, "--format", "csv")
+        return next(csv.DictReader(io.StringIO(r.stdout)))
+
+    # Epoch AI's archive of a DGX H100 listing at Delta Computer (2024-03-20): $41,217 per GPU, a kit price
+    row = price("H100 SXM", "kit")
+    assert float(row["price_usd"]) == 41217 and row["price_kind"] == "kit"
+    # Reuters (Feb 2024): the 910B "is being sold for around 120,000 yuan", at the Fed H.10 Feb 2024 mean rate
+    row = price("Ascend 910B", "street")
+    assert float(row["price_usd"]) == pytest.approx(120_000 * 0.13901)
+    assert row["price_source"].startswith("street 2024-02: ¥120,000 at 0.139 USD/CNY = $16,681")
+    # Baidu's order of 1,600 910B "worth $62 million" (The Decoder): an order figure, only when asked for
+    row = price("Ascend 910B", "order")
+    assert float(row["price_usd"]) == 38750 and row["price_kind"] == "order"
+    # Epoch AI's estimate of what Google pays for a TPU v7 (Broadcom's cost and margin): a cost, never the default
+    assert float(price("TPU v7", "cost")["price_usd"]) == 11698
+    assert price("TPU v7", "any")["price_usd"] == ""
 
 
 def test_any_kind_prefers_a_chips_own_price_to_a_kit_price(cli):
@@ -105,10 +119,15 @@ def test_a_figure_no_source_gives_stays_unknown(cli):
     assert chip(cli, "H20")["fp32_tflops"] is None
 
 
-def test_bf16_per_dollar_ranks_forty_chips(cli):
-    r = cli("rank", "--metric", "bf16_tflops_per_kusd", "--format", "csv")
+def test_bf16_per_dollar_ranks_by_market_prices(cli):
+    r = cli("rank", "--metric", "bf16_tflops_per_kusd", "--columns", "price_kind", "--format", "csv")
     assert r.exit_code == 0, r.stderr
-    assert len(list(csv.DictReader(io.StringIO(r.stdout)))) >= 40
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) >= 30
+    kinds = {x["price_kind"] for x in rows}
+    assert rows[0]["price_kind"] in {"list", "street", "retail", "analyst"}  # a market price leads
+    assert not kinds & {"cost", "order"}  # TPU cost estimates and order values never compete with market prices
+    assert "TPU v6e" not in {x["name"] for x in rows}  # Google sells no TPUs: no market price
 
 
 def test_coverage_counts(cli):
@@ -116,12 +135,12 @@ def test_coverage_counts(cli):
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert len(rows) >= 110
     assert len({x["vendor"] for x in rows}) >= 20
-    assert sum(1 for x in rows if x["price_usd"]) >= 45
+    assert sum(1 for x in rows if x["price_usd"]) >= 42
     assert sum(1 for x in rows if x["rent_usd_hour"]) >= 20
 
 
 def test_fx_conversion_at_a_dated_rate():
-    from chipcmp.data.provenance import to_usd
+    from chipcmp.data.prices import to_usd
 
     rates = {"CNY": [("2024-01-02", 0.1400), ("2025-09-22", 0.1406)]}
     assert to_usd(100_000, "CNY", "2025-10", rates) == pytest.approx(14_060)

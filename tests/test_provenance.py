@@ -64,23 +64,27 @@ def test_audit_passes_a_clean_figure_set(cli, tmp_path):
     assert found == []
 
 
-PRICES = "chip,amount,currency,kind,unit,provider,region,date,source_url,source_kind,locator,note\n"
-GOOD_PRICE = "Good,25000,USD,street,chip,,,2024-06,https://press.example/a,press,p. 1,\n"
+PRICES = "chip,amount,currency,kind,rent_kind,term,unit,provider,region,date,source_url,source_kind,locator,note\n"
+GOOD_PRICE = "Good,25000,USD,street,,,chip,,,2024-06,https://press.example/a,press,p. 1,\n"
 
 
 @pytest.mark.parametrize(("row", "code"), [
-    ("Nobody,25000,USD,street,chip,,,2024-06,https://press.example/a,press,p. 1,", "unknown-chip"),
-    ("Good,-5,USD,street,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-price"),
-    ("Good,lots,USD,street,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-price"),
-    ("Good,2.5,USD,street,chip-hour,Cloud,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),
-    ("Good,2.5,USD,rental,chip-hour,,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),  # no provider
-    ("Good,25000,USD,rumour,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-value"),
-    ("Good,25000,USD,street,box,,,2024-06,https://press.example/a,press,p. 1,", "bad-value"),
-    ("Good,180000,CNY,street,chip,,,2024-06,https://press.example/a,press,p. 1,", "no-rate"),
-    ("Good,25000,USD,street,chip,,,June 2024,https://press.example/a,press,p. 1,", "bad-date"),
-    ("Good,25000,USD,street,chip,,,2024-06,https://press.example/a,gossip,p. 1,", "bad-kind"),
-    ("Good,25000,USD,street,chip,,,2024-06,,press,p. 1,", "price-unsourced"),
-    ("Good,25000,USD,street,chip,,,2024-06,https://mirror.example/copy,press,p. 1,", "denied-source"),
+    ("Nobody,25000,USD,street,,,chip,,,2024-06,https://press.example/a,press,p. 1,", "unknown-chip"),
+    ("Good,-5,USD,street,,,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-price"),
+    ("Good,lots,USD,street,,,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-price"),
+    ("Good,2.5,USD,street,,,chip-hour,Cloud,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),
+    # a rental with no provider
+    ("Good,2.5,USD,rental,on-demand,,chip-hour,,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),
+    ("Good,25000,USD,rumour,,,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-value"),
+    ("Good,25000,USD,street,,,box,,,2024-06,https://press.example/a,press,p. 1,", "bad-value"),
+    ("Good,180000,CNY,street,,,chip,,,2024-06,https://press.example/a,press,p. 1,", "no-rate"),
+    ("Good,25000,USD,street,,,chip,,,June 2024,https://press.example/a,press,p. 1,", "bad-date"),
+    ("Good,25000,USD,street,,,chip,,,2024-06,https://press.example/a,gossip,p. 1,", "bad-kind"),
+    ("Good,25000,USD,street,,,chip,,,2024-06,,press,p. 1,", "price-unsourced"),
+    ("Good,25000,USD,street,,,chip,,,2024-06,https://mirror.example/copy,press,p. 1,", "denied-source"),
+    ("Good,2.5,USD,rental,hourly,,chip-hour,Cloud,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),
+    ("Good,2.5,USD,rental,contract,,chip-hour,Cloud,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),
+    ("Good,25000,USD,street,on-demand,,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-value"),
 ])
 def test_audit_checks_each_price_row(cli, tmp_path, row, code):
     (tmp_path / "prices.csv").write_text(PRICES + GOOD_PRICE + row + "\n")
@@ -92,7 +96,7 @@ def test_audit_checks_each_price_row(cli, tmp_path, row, code):
 
 
 def test_a_price_in_another_currency_needs_a_recorded_rate(cli, tmp_path):
-    (tmp_path / "prices.csv").write_text(PRICES + "Good,180000,CNY,street,chip,,,2024-06,https://press.example/a,"
+    (tmp_path / "prices.csv").write_text(PRICES + "Good,180000,CNY,street,,,chip,,,2024-06,https://press.example/a,"
                                                   "press,p. 1,\n")
     (tmp_path / "fx.csv").write_text("currency,date,usd_per_unit,source_url,locator\n"
                                      "CNY,2024-06-28,0.1376,https://fed.example/h10,June 2024\n")

@@ -20,6 +20,7 @@ from chipcmp.commands.complete import (
     _complete_model_names,
 )
 from chipcmp.data import schema
+from chipcmp.data.prices import RENT_KINDS
 from chipcmp.errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, ChipcmpError
 from chipcmp.output.formats import OutputFormat
 from chipcmp.ranges import checker
@@ -243,9 +244,16 @@ PriceKind = enum.Enum("PriceKind", [(k, k) for k in ("any", *schema.PURCHASE_KIN
 
 PriceKindOpt = Annotated[PriceKind, typer.Option(
     "--price-kind", rich_help_panel="Data", case_sensitive=False,
-    help="Which published purchase price to use: the latest of any kind, or of one kind.")]
+    help="Which published purchase price to use: by default (any) the latest market price of the chip itself "
+         "(list, street, retail, analyst; a kit price only where there is none); cost, order or kit only when "
+         "named.")]
 
 
+RentKind = enum.Enum("RentKind", [(k, k) for k in (*RENT_KINDS, "any")], type=str)  # type: ignore[misc]
+RentKindOpt = Annotated[RentKind, typer.Option(
+    "--rent-kind", rich_help_panel="Data", case_sensitive=False,
+    help="Which rental price to use: on-demand on a general cloud (default), a contract, spot, a managed "
+         "endpoint, or the latest of any.")]
 # name -> (annotation, default): the one place a shared option is declared
 SHARED: dict[str, tuple[Any, Any]] = {
     "vendor": (VendorOpt, []), "country": (CountryOpt, []), "kind": (KindOpt, []), "since": (SinceOpt, None),
@@ -254,13 +262,14 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "wide": (WideOpt, False), "no_bars": (NoBarsOpt, False),
     "data": (DataOpt, None), "add": (AddOpt, []), "price": (PriceOpt, []),
     "price_kind": (PriceKindOpt, PriceKind("any")),
+    "rent_kind": (RentKindOpt, RentKind("on-demand")),
 }
 
 
 GROUPS = {
     "filters": ("vendor", "country", "kind", "since", "where"),
     "output": ("fmt", "output", "columns", "wide", "no_bars"),
-    "data": ("data", "add", "price", "price_kind"),
+    "data": ("data", "add", "price", "price_kind", "rent_kind"),
 }
 
 

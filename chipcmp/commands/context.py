@@ -34,10 +34,18 @@ CONSOLE: Console | None = None
 
 
 def say(message: str, stream: Any = None) -> None:
-    """One message on stderr, each line cleaned of terminal control (messages quote data and file names)."""
+    """One message on stderr, each line cleaned of terminal control (messages quote data and file names) and, on a
+    terminal, wrapped between words at its width (a URL or path is never cut)."""
     out = stream or sys.stderr
-    out.write("\n".join(f"chipcmp: {clean(line)}" if i == 0 else clean(line)
-                        for i, line in enumerate(message.split("\n"))) + "\n")
+    lines = [f"chipcmp: {clean(line)}" if i == 0 else clean(line) for i, line in enumerate(message.split("\n"))]
+    if getattr(out, "isatty", lambda: False)():
+        import shutil
+        import textwrap
+
+        width = shutil.get_terminal_size((80, 24)).columns
+        wrap = textwrap.TextWrapper(width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+        lines = [w for line in lines for w in (wrap.wrap(line) or [""])]
+    out.write("\n".join(lines) + "\n")
 
 
 def _split(values: list[str]) -> tuple[str, ...]:
@@ -64,6 +72,7 @@ class Context:
     add: tuple[Path, ...] = ()
     prices: tuple[str, ...] = ()
     price_kind: str = "any"
+    rent_kind: str = "on-demand"
     filters: Filters = field(default_factory=Filters)
     fmt: OutputFormat | None = None
     output: Path | None = None
@@ -82,6 +91,7 @@ class Context:
             add=tuple(options.get("add") or ()),
             prices=tuple(options.get("price") or ()),
             price_kind=str(getattr(options.get("price_kind"), "value", options.get("price_kind") or "any")),
+            rent_kind=str(getattr(options.get("rent_kind"), "value", options.get("rent_kind") or "on-demand")),
             filters=Filters(_split(options.get("vendor") or []), _split(options.get("country") or []),
                             _split(options.get("kind") or []), options.get("since"),
                             tuple(options.get("where") or [])),
@@ -106,7 +116,7 @@ class Context:
         """The chips, loaded once, with every overlay and price override; warnings and provenance on stderr."""
         from chipcmp.data.dataset import load_dataset
 
-        ds = load_dataset(self.data, list(self.add), list(self.prices), self.price_kind)
+        ds = load_dataset(self.data, list(self.add), list(self.prices), self.price_kind, self.rent_kind)
         for w in ds.warnings:
             say(f"warning: {w}")
         if self.data is not None or self.add or self.prices or ds.sources[0].label != "bundled":

@@ -21,6 +21,7 @@ from chipcmp.core.result import Col, Result
 from chipcmp.data import reader, schema
 from chipcmp.data.files import bundled_path
 from chipcmp.data.names import lookalike_pairs, name_problem
+from chipcmp.data.prices import RENT_KINDS
 from chipcmp.data.reader import Rows
 from chipcmp.data.rules import PACKAGE_LIMITS, RATIO_RULES, WHOLE_COLUMNS
 from chipcmp.data.scan import scan_problem
@@ -376,9 +377,15 @@ def _check_prices(names: set[str], folder: Path) -> Iterator[Finding]:  # noqa: 
         if unit == "chip-hour":
             if kind != "rental" or not r.get("provider"):
                 yield bad("bad-value", "a price per chip-hour is kind 'rental' and names its provider")
+            elif r.get("rent_kind") not in RENT_KINDS:
+                yield bad("bad-value", f"rent_kind {r.get('rent_kind')!r} is not one of {', '.join(RENT_KINDS)}")
+            elif r.get("rent_kind") == "contract" and not r.get("term"):
+                yield bad("bad-value", "a contract rental states its term (1y, 3y, or 'not stated')")
         elif unit == "chip":
             if kind not in schema.PURCHASE_KINDS:
                 yield bad("bad-value", f"kind {kind!r} is not one of {', '.join(schema.PURCHASE_KINDS)}")
+            elif r.get("rent_kind") or r.get("term"):
+                yield bad("bad-value", "a purchase has no rent_kind or term")
         else:
             yield bad("bad-value", f"unit {unit!r} is not 'chip' (a purchase) or 'chip-hour' (a rental)")
         if r.get("currency", "").upper() not in currencies:

@@ -14,6 +14,7 @@ from chipcmp.core.support import mark_unsupported
 from chipcmp.data import schema
 from chipcmp.data.names import fold, resolve
 from chipcmp.data.registry import CHIPS, Registry
+from chipcmp.data.schema import Metric
 from chipcmp.errors import UsageError
 
 if TYPE_CHECKING:
@@ -62,10 +63,11 @@ def side_by_side(df: pd.DataFrame, order: Sequence[object], names: Sequence[str]
             row[key[lbl]] = v
             if lbl == base_label:
                 continue
-            # Ratios only where a direction is defined: 2,024 / 2,022 years or a ratio of die counts mean nothing.
-            ok = f.higher_is_better is not None and is_number(v) and is_number(b) and b > 0
+            # A ratio where it means something: a year or a die count has none; a two-sided metric (the ridge
+            # point) has one, but no better or worse.
+            ok = (f.higher_is_better is not None or isinstance(f, Metric)) and is_number(v) and is_number(b) and b > 0
             row[ratio[lbl]] = v / b if ok else float("nan")
-            if ok and v != b:
+            if ok and v != b and f.higher_is_better is not None:
                 better[(pos, ratio[lbl])] = (v > b) == f.higher_is_better
         rows.append(row)
     frame = pd.DataFrame(rows)

@@ -25,7 +25,7 @@ def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, p
 
     if ds.sources[0].label != "bundled":
         return None
-    spans = provenance.ranges()
+    spans = _with_prices(provenance.ranges(), df)
     f = schema.FIELD_BY_NAME[name]
     inputs = list(f.inputs) if isinstance(f, schema.Metric) else [name]
     chips = set(df["name"])
@@ -62,6 +62,22 @@ def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, p
     return pd.Series(low, index=df.index), pd.Series(high, index=df.index)
 
 
+def _with_prices(spans: dict[tuple[str, str], tuple[float, float]], df: pd.DataFrame
+                 ) -> dict[tuple[str, str], tuple[float, float]]:
+    """The source ranges, and the price ranges where market prices disagree (so every per-dollar figure carries
+    its price's range)."""
+    if "price_usd_low" not in df.columns:
+        return spans
+    lo, hi = df["price_usd_low"], df["price_usd_high"]
+    differ = (hi > lo * 1.001).fillna(False)
+    if not differ.any():
+        return spans
+    out = dict(spans)
+    for name, a, b in zip(df.loc[differ, "name"], lo[differ], hi[differ], strict=True):
+        out[(str(name), "price_usd")] = (float(a), float(b))
+    return out
+
+
 def rank_ranges(values: pd.Series, lo: pd.Series, hi: pd.Series, ascending: bool) -> pd.Series:
     """'3–5' where a chip's rank depends on which source is right (its best rank at its good end against every
     other chip at its bad end, and the reverse), or its one rank."""
@@ -94,5 +110,9 @@ def range_marks(ds: Dataset, df: pd.DataFrame, names: Sequence[str],
             if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi) and hi > lo:
                 ranged.add((i, key))
                 if n in schema.COLUMN_BY_NAME:
-                    words.append(f"{schema.FIELD_BY_NAME[n].label} {chip} {lo:g}–{hi:g}")
+                    words.append(f"{schema.FIELD_BY_NAME[n].label} {chip} {_g(lo)}–{_g(hi)}")
     return ranged, words
+
+
+def _g(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"

@@ -98,23 +98,26 @@ def _by_column(pairs: list[list[object]]) -> dict[str, set[object]]:
     return out
 
 
+DEFAULT_KINDS = ("any", "on-demand")  # the price kinds the release's bundle is built with
+
+
 @functools.lru_cache(maxsize=8)
-def _load_file(path: str, shown: str, stamp: tuple[int, int], price_kind: str) -> tuple[
+def _load_file(path: str, shown: str, stamp: tuple[int, int], kinds: tuple[str, str]) -> tuple[
         pd.DataFrame, Source, tuple[str, ...], dict[str, set[object]]]:
     """One regular file, parsed once per process while its size and mtime stay the same. The bundled chips come
     from the bundle built at release (`data.bundle`) when it matches the files, else from the CSV files, with
     their derived columns (prices, confidence, measurements) joined from the files beside them."""
     p = Path(path)
-    if shown == "bundled" and price_kind == "any":
+    if shown == "bundled" and kinds == DEFAULT_KINDS:
         built = bundle.read()
         if built is not None:
             meta = built["chips_meta"]
             return (bundle.frame(built), Source(shown, p, built["chips"]["rows"], meta["sha256"]),
                     tuple(meta["notes"]), _by_column(meta["unsupported"]))
-    return load_fresh(p, shown, stamp[1], price_kind)
+    return load_fresh(p, shown, stamp[1], kinds)
 
 
-def load_fresh(p: Path, shown: str, size: int, price_kind: str = "any") -> tuple[
+def load_fresh(p: Path, shown: str, size: int, kinds: tuple[str, str] = DEFAULT_KINDS) -> tuple[
         pd.DataFrame, Source, tuple[str, ...], dict[str, set[object]]]:
     """A chips file parsed from its CSV, and for the bundled one its derived columns joined (what the bundle is
     built from)."""
@@ -128,12 +131,12 @@ def load_fresh(p: Path, shown: str, size: int, price_kind: str = "any") -> tuple
     if shown == "bundled":
         from chipcmp.data.provenance import enrich
 
-        df = enrich(df, price_kind)
+        df = enrich(df, *kinds)
     return df, Source(shown, p, len(df), digest), tuple(notes), unsupported
 
 
-def _load(path: Path, shown: str, price_kind: str = "any") -> tuple[pd.DataFrame, Source, tuple[str, ...],
-                                                                     dict[str, set[object]]]:
+def _load(path: Path, shown: str, kinds: tuple[str, str] = DEFAULT_KINDS) -> tuple[
+        pd.DataFrame, Source, tuple[str, ...], dict[str, set[object]]]:
     if shown != "bundled":
         from chipcmp.data.table import open_source, read_table, sha256
 
@@ -145,7 +148,7 @@ def _load(path: Path, shown: str, price_kind: str = "any") -> tuple[pd.DataFrame
         st = path.stat()
     except OSError as e:
         raise DataError(f"the bundled {path.name} cannot be read ({e.strerror or e}); reinstall chipcmp") from None
-    return _load_file(str(path), shown, (st.st_mtime_ns, st.st_size), price_kind)
+    return _load_file(str(path), shown, (st.st_mtime_ns, st.st_size), kinds)
 
 
 def _private(df: pd.DataFrame) -> pd.DataFrame:
@@ -157,7 +160,7 @@ def _private(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str | os.PathLike[str]] = (),
-                 prices: Sequence[str] = (), price_kind: str = "any") -> Dataset:
+                 prices: Sequence[str] = (), price_kind: str = "any", rent_kind: str = "on-demand") -> Dataset:
     """Load the chips. `data` (or $CHIPCMP_DATA) replaces the bundled CSV; each `add` file overlays it (a row
     naming a known chip overrides the cells it fills, a new name adds a chip); `prices` ('NAME=USD') override
     prices. Each file is parsed once per process."""
@@ -167,7 +170,7 @@ def load_dataset(data: str | os.PathLike[str] | None = None, add: Sequence[str |
         path, shown = bundled_path(), "bundled"
     else:
         path, shown = Path(data), str(data)
-    df, source, notes, unsupported = _load(path, shown, price_kind)
+    df, source, notes, unsupported = _load(path, shown, (price_kind, rent_kind))
     ds = Dataset(_private(df), [source], list(notes), unsupported={c: set(v) for c, v in unsupported.items()})
     ds.warnings += _lookalike_warnings(ds.frame["name"], shown)
     seen = {_identity(path)}
@@ -267,6 +270,7 @@ def _override_price(ds: Dataset, spec: str) -> None:
     if not lo <= value <= hi:
         raise UsageError(f"--price {spec!r}: {value:g} USD is outside the plausible range {lo:,.0f} to "
                          f"{hi:,.0f} USD for one chip")
-    ds.frame.loc[label, ["price_usd", "price_kind", "price_source", "price_date"]] = [value, "user", "--price", None]
-    for col in ("price_usd", "price_kind", "price_source"):
+    columns = ["price_usd", "price_usd_low", "price_usd_high", "price_kind", "price_source", "price_date"]
+    ds.frame.loc[label, columns] = [value, value, value, "user", "--price", None]
+    for col in ("price_usd", "price_usd_low", "price_usd_high", "price_kind", "price_source"):
         ds.overridden[(str(label), col)] = "--price"

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chipcmp.data import schema
+from chipcmp.data.prices import Price
 from chipcmp.data.reader import Rows, bundled, derive, number
-from chipcmp.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,10 +24,8 @@ if TYPE_CHECKING:
 SOURCES = "sources.csv"
 
 
-PRICES = "prices.csv"
 
 
-FX = "fx.csv"
 
 
 MEASURED = "measured.csv"
@@ -115,89 +112,21 @@ def _ranges(rows: Rows) -> dict[tuple[str, str], tuple[float, float]]:
     return out
 
 
-@dataclass(frozen=True)
-class Price:
-    usd: float
-    kind: str
-    date: str
-    source: str
-    provider: str = ""
-    region: str = ""
-
-
-def _fx() -> dict[str, list[tuple[str, float]]]:
-    rates: dict[str, list[tuple[str, float]]] = {}
-    for r in bundled(FX, required=False):
-        v = number(r.get("usd_per_unit", ""))
-        if v and v > 0:
-            rates.setdefault(r["currency"].upper(), []).append((r["date"], v))
-    return {c: sorted(v) for c, v in rates.items()}
-
-
-def to_usd(amount: float, currency: str, date: str, rates: dict[str, list[tuple[str, float]]]) -> float | None:
-    """`amount` in USD at the latest recorded rate on or before `date` (the earliest one if none is before)."""
-    currency = currency.upper() or "USD"
-    if currency == "USD":
-        return amount
-    known = rates.get(currency)
-    if not known:
-        return None
-    before = [rate for d, rate in known if d <= date]
-    return amount * (before[-1] if before else known[0][1])
-
-
-def latest_prices(kind: str = "any") -> tuple[dict[str, Price], dict[str, Price]]:
-    """For each chip, the latest purchase price of `kind` and the latest rental. 'any' takes the latest price per
-    chip (list, street, retail or analyst), a kit price only where a chip has no other; on one day, the best kind,
-    and the median of its observations (a range reported by its two ends)."""
-    if kind != "any" and kind not in schema.PURCHASE_KINDS:
-        raise UsageError(f"--price-kind {kind!r} is not one of any, {', '.join(schema.PURCHASE_KINDS)}")
-    rates = _fx()
-    candidates: dict[tuple[str, str], list[Price]] = {}
-    for r in bundled(PRICES, required=False):
-        amount = number(r.get("amount", ""))
-        if amount is None or amount <= 0:
-            continue
-        usd = to_usd(amount, r.get("currency", "USD"), r.get("date", ""), rates)
-        if usd is None:
-            continue
-        p = Price(usd, r.get("kind", ""), r.get("date", ""), r.get("source_url", ""), r.get("provider", ""),
-                  r.get("region", ""))
-        if r.get("unit") == "chip-hour":
-            candidates.setdefault(("rent", r["chip"]), []).append(p)
-        elif kind in ("any", p.kind) and p.kind in schema.PURCHASE_KINDS:
-            candidates.setdefault(("buy", r["chip"]), []).append(p)
-    buy: dict[str, Price] = {}
-    rent: dict[str, Price] = {}
-    for (what, chip), observed in candidates.items():
-        found = observed
-        if what == "buy" and kind == "any":
-            # A board or server price divided by its chips carries the rest of the box: used only for a chip
-            # that has no price of its own.
-            found = [p for p in observed if p.kind != "kit"] or observed
-        latest = max(p.date for p in found)
-        same = [p for p in found if p.date == latest]
-        if what == "buy":  # several kinds on one day: the best evidence (list, street, retail, analyst, kit)
-            best = min(schema.PURCHASE_KINDS.index(p.kind) for p in same)
-            same = [p for p in same if schema.PURCHASE_KINDS.index(p.kind) == best]
-        same.sort(key=lambda p: p.usd)
-        # A range reported as its two ends, or two providers on one day: the median, labelled as the first.
-        half = len(same) // 2
-        mid = same[half].usd if len(same) % 2 else (same[half - 1].usd + same[half].usd) / 2
-        pick = same[0] if len(same) == 1 else Price(mid, same[0].kind, latest, same[0].source, same[0].provider,
-                                                   same[0].region)
-        (rent if what == "rent" else buy)[chip] = pick
-    return buy, rent
-
-
-def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
-    """The bundled chips with their derived columns filled: prices, rental, achieved figures, confidence.
+def enrich(df: pd.DataFrame, price_kind: str = "any", rent_kind: str = "on-demand") -> pd.DataFrame:
+    """The bundled chips with their derived columns filled: prices and their ranges, rental, deployed power,
+    achieved figures, confidence.
 
     chips.csv never carries these columns (its header test and the audit say so); a user's --add overlay is applied
     afterwards and wins."""
+    from chipcmp.data import prices
+
+    prices.check_kinds(price_kind, rent_kind)
     names = df["name"]
     by_chip = _by_chip()
-    buy, rent = latest_prices(price_kind)
+    offers = prices.offers()
+    buy = {n: p for n in names if (p := prices.purchase(offers.get(n, []), price_kind)) is not None}
+    rent = {n: p for n in names if (p := prices.rental(offers.get(n, []), rent_kind)) is not None}
+    deployed = deployed_power()
     best: dict[tuple[str, str], float] = {}
     for r in bundled(MEASURED, required=False):
         col = MEASURED_COLUMNS.get(r.get("metric", ""))
@@ -205,13 +134,9 @@ def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
         if col and v:
             best[(r["chip"], col)] = max(v, best.get((r["chip"], col), 0.0))
     values: dict[str, list[object]] = {
-        "price_usd": [buy[n].usd if n in buy else float("nan") for n in names],
-        "price_kind": [buy[n].kind if n in buy else None for n in names],
-        "price_date": [buy[n].date if n in buy else None for n in names],
-        "price_source": [buy[n].source if n in buy else None for n in names],
-        "rent_usd_hour": [rent[n].usd if n in rent else float("nan") for n in names],
-        "rent_source": [f"{rent[n].provider} {rent[n].region} {rent[n].date} {rent[n].source}".strip()
-                        if n in rent else None for n in names],
+        **_price_columns(names, buy, "price"), **_price_columns(names, rent, "rent"),
+        "deployed_w": [deployed[n][0] if n in deployed else float("nan") for n in names],
+        "deployed_scope": [deployed[n][1] if n in deployed else None for n in names],
         "confidence": [row_confidence(n, by_chip) or None for n in names],
         **{col: [best.get((n, col), float("nan")) for n in names] for col in MEASURED_COLUMNS.values()},
     }
@@ -221,6 +146,39 @@ def enrich(df: pd.DataFrame, price_kind: str = "any") -> pd.DataFrame:
     out = df.copy(deep=False)
     out[list(values)] = new  # one assignment for every derived column (chips.csv carries none of them)
     return out
+
+
+def _price_columns(names: pd.Series, chosen: dict[str, Price], what: str) -> dict[str, list[object]]:
+    """The derived columns of the purchase (`price_*`) or rental (`rent_*`) price each chip gets."""
+    got = [chosen.get(n) for n in names]
+    nan = float("nan")
+    if what == "rent":
+        return {"rent_usd_hour": [p.usd if p else nan for p in got],
+                "rent_source": [p.source if p else None for p in got]}
+    return {"price_usd": [p.usd if p else nan for p in got], "price_usd_low": [p.low if p else nan for p in got],
+            "price_usd_high": [p.high if p else nan for p in got], "price_kind": [p.kind if p else None for p in got],
+            "price_date": [p.date if p else None for p in got], "price_source": [p.source if p else None for p in got]}
+
+
+# Which stated system power stands for a chip's deployed power: a node's is nearest the chip, a pod's furthest.
+SCOPES = ("node", "rack", "pod")
+
+
+def deployed_power() -> dict[str, tuple[float, str]]:
+    """chip -> (W per chip, basis) from the systems whose vendor or a named analyst states their power: the
+    system's power ÷ its chips, at the narrowest scope on record (node, then rack, then pod). A power that
+    covers the chips alone is their TDP, not a deployed figure, and is not used here."""
+    from chipcmp.data.systems import rows
+
+    found: dict[str, tuple[int, float, str]] = {}
+    for r in rows():
+        kw, chips, scope = number(r.get("power_kw", "")), number(r.get("chips", "")), r.get("power_scope", "")
+        if not kw or not chips or scope not in SCOPES:
+            continue
+        rank = SCOPES.index(scope)
+        if r["chip"] not in found or rank < found[r["chip"]][0]:
+            found[r["chip"]] = (rank, kw * 1000 / chips, f"{scope}: {r['name']} ({kw:,g} kW / {chips:,g})")
+    return {chip: (w, basis) for chip, (_, w, basis) in found.items()}
 
 
 def denylist() -> list[tuple[str, str]]:

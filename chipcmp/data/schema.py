@@ -142,17 +142,34 @@ COLUMNS: tuple[Column, ...] = (
     Column("price_usd", "Price", "USD", "float", "price",
            "Purchase price per chip in USD: the latest of the chosen kind (--price-kind) in prices.csv", False, 50,
            5_000_000, derived_from="prices"),
+    Column("price_usd_low", "Price low", "USD", "float", "price",
+           "Lowest market price of the chip in the two years up to the chosen one (its range)", False, 50,
+           5_000_000, derived_from="prices"),
+    Column("price_usd_high", "Price high", "USD", "float", "price",
+           "Highest market price of the chip in the two years up to the chosen one (its range)", False, 50,
+           5_000_000, derived_from="prices"),
     Column("price_kind", "Price kind", "", "text", "price",
-           "list (vendor list price), street (reported), analyst (estimate), kit (a board or server price / its "
-           "chips), or user (--price)", derived_from="prices"),
+           "list (vendor list price), street (reported selling price), retail (a listing), analyst (a named "
+           "analyst's market estimate); cost, order or kit only when asked for (--price-kind); user (--price)",
+           derived_from="prices"),
     Column("price_date", "Price date", "", "text", "price", "When the price applied (YYYY-MM)",
            derived_from="prices"),
-    Column("price_source", "Price source", "", "text", "price", "URL of the price's source", derived_from="prices"),
+    Column("price_source", "Price source", "", "text", "price",
+           "Where the price comes from, in one line: kind, date, the amount as published (and its conversion to "
+           "USD at the dated rate of fx.csv) and the source", derived_from="prices"),
     Column("rent_usd_hour", "Rent", "USD/h", "float", "price",
            "Cloud rental per chip-hour in USD: the latest in prices.csv (instance price / its chips)", False, 0.01,
            1_000, derived_from="prices"),
-    Column("rent_source", "Rent source", "", "text", "price", "Provider, region, date and URL of the rental price",
+    Column("rent_source", "Rent source", "", "text", "price",
+           "Rental kind (on-demand, contract and term, spot, managed), date, provider, region and URL",
            derived_from="prices"),
+    Column("deployed_w", "Deployed power", "W", "float", "power",
+           "A reference system's stated power ÷ its chips (deployed_scope says what it covers: node, rack or "
+           "pod): a per-chip power where the vendor publishes no TDP, on a stated basis", False, 5, 30_000,
+           derived_from="systems"),
+    Column("deployed_scope", "Deployed basis", "", "text", "power",
+           "What deployed_w covers and from which system, e.g. 'pod: Huawei CloudMatrix 384 (559 kW / 384)'",
+           derived_from="systems"),
     Column("bf16_achieved_tflops", "BF16 achieved", "TFLOPS", "float", "measured",
            "Highest published measured dense BF16 matmul throughput (measured.csv)", True, 0.01, 1_000_000,
            derived_from="measured"),
@@ -196,7 +213,9 @@ CONFIDENCES = ("official", "secondary", "estimate", "unverified")
 
 
 # Published purchase prices by how they were observed (prices.csv), best evidence first; "user" is --price.
-PURCHASE_KINDS = ("list", "street", "retail", "analyst", "kit")
+# list, street, retail, analyst: market prices of the chip; cost (what the designer pays), order (an order's value
+# ÷ units) and kit (a board or server ÷ its chips) are not (data/prices.py says how each is used).
+PURCHASE_KINDS = ("list", "street", "retail", "analyst", "cost", "order", "kit")
 
 
 PRICE_KINDS = (*PURCHASE_KINDS, "user")
@@ -243,6 +262,12 @@ def _build_metrics() -> tuple[Metric, ...]:
             (p.column, "price_usd"), _ratio(p.column, "price_usd", 1000.0), default=p.name == "bf16",
         ))
     metrics += [
+        Metric("bf16_tflops_per_deployed_kw", "BF16 per deployed kW", "TFLOPS/kW",
+               "bf16_tflops / (deployed_w / 1000): per kW of a reference system's stated power (deployed_scope)",
+               ("bf16_tflops", "deployed_w"), _ratio("bf16_tflops", "deployed_w", 1000.0), default=True),
+        Metric("fp8_tflops_per_deployed_kw", "FP8 per deployed kW", "TFLOPS/kW",
+               "fp8_tflops / (deployed_w / 1000): per kW of a reference system's stated power (deployed_scope)",
+               ("fp8_tflops", "deployed_w"), _ratio("fp8_tflops", "deployed_w", 1000.0)),
         Metric("memory_gb_per_kusd", "Memory per $1k", "GB/k$", "memory_gb / (price_usd / 1000)",
                ("memory_gb", "price_usd"), _ratio("memory_gb", "price_usd", 1000.0)),
         Metric("memory_bw_per_watt", "Memory BW per watt", "GB/s/W", "memory_bw_tbs × 1000 / tdp_w",
@@ -255,8 +280,8 @@ def _build_metrics() -> tuple[Metric, ...]:
                ("interconnect_gbs", "price_usd"), _ratio("interconnect_gbs", "price_usd", 1000.0)),
         Metric("ridge_point", "Ridge point (BF16)", "FLOP/B",
                "bf16_tflops / memory_bw_tbs: arithmetic intensity above which BF16 work is compute-bound",
-               ("bf16_tflops", "memory_bw_tbs"), _ratio("bf16_tflops", "memory_bw_tbs"), higher_is_better=False,
-               default=True),
+               ("bf16_tflops", "memory_bw_tbs"), _ratio("bf16_tflops", "memory_bw_tbs"), higher_is_better=None,
+               default=True),  # two-sided: a high ridge suits training, a low one decoding; no better or worse
         Metric("bf16_tflops_per_mm2", "BF16 per mm²", "TFLOPS/mm²", "bf16_tflops / die_area_mm2",
                ("bf16_tflops", "die_area_mm2"), _ratio("bf16_tflops", "die_area_mm2")),
         Metric("bf16_achieved_fraction", "BF16 achieved / peak", "", "bf16_achieved_tflops / bf16_tflops: "

@@ -145,6 +145,32 @@ class _Column:
         return max(numbers, header, min(self.natural, max(floor, min(words, 16))))
 
 
+def merge_ratios(columns: list[_Column], groups: Sequence[tuple[str, ...]]) -> tuple[list[_Column],
+                                                                                   list[tuple[str, ...]]]:
+    """A compare's value and ratio columns as one for people to read: '1,979 2.80×▲' in the chip's cell (the
+    machine formats keep them apart). Four chips then fit 80 columns."""
+    by_key = {c.key: c for c in columns}
+    merged: dict[str, str] = {}
+    for g in groups:
+        if len(g) == 2 and g[0] in by_key and g[1] in by_key:
+            merged[g[0]] = g[1]
+    if not merged:
+        return columns, list(groups)
+    out = []
+    drop = set(merged.values())
+    for c in columns:
+        if c.key in drop:
+            continue
+        if c.key not in merged:
+            out.append(c)
+            continue
+        ratio = by_key[merged[c.key]]
+        cells = [f"{v} {r}" if r and r != MISSING else v for v, r in zip(c.cells, ratio.cells, strict=True)]
+        out.append(_Column(c.key, c.header, cells, c.right, c.keep, better=ratio.better, first=c.first,
+                           whole=c.whole))
+    return out, [(g[0],) if g[0] in merged else g for g in groups]
+
+
 def _layout(result: Result, frame: pd.DataFrame, bars: bool) -> list[_Column]:
     keys = [c.key for c in result.columns]
     kinds: Sequence[str | None] = result.row_kinds or [None] * len(frame)
@@ -269,12 +295,12 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
     from rich.text import Text
 
     frame, messages = _limit(result.frame)
-    columns = _layout(result, frame, bars)
+    columns, groups = merge_ratios(_layout(result, frame, bars), result.groups)
     hidden: list[str] = []
     if wide:
         pages, widths = [columns], {c.key: c.natural for c in columns}
     else:
-        pages, widths, hidden = fit(columns, console.width, result.groups)
+        pages, widths, hidden = fit(columns, console.width, groups)
     if _width(pages[0], widths) > console.width and not wide:
         # not even the name and one figure fit: plain text, one column after another, never a broken number
         import io
@@ -324,7 +350,7 @@ def render_plain(result: Result, out: IO[str], bars: bool = True) -> list[str]:
     a pipe has no width to lay out for; terminals get the rich table.
     """
     frame, messages = _limit(result.frame)
-    columns = _layout(result, frame, bars=bars)
+    columns, _ = merge_ratios(_layout(result, frame, bars=bars), result.groups)
     widths = [max([len(c.header), *(len(x) for x in c.cells)]) for c in columns]
 
     def line(cells: list[str]) -> str:
