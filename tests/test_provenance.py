@@ -85,6 +85,9 @@ GOOD_PRICE = "Good,25000,USD,street,,,chip,,,2024-06,https://press.example/a,pre
     ("Good,2.5,USD,rental,hourly,,chip-hour,Cloud,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),
     ("Good,2.5,USD,rental,contract,,chip-hour,Cloud,,2024-06,https://press.example/a,cloud,p. 1,", "bad-value"),
     ("Good,25000,USD,street,on-demand,,chip,,,2024-06,https://press.example/a,press,p. 1,", "bad-value"),
+    # an order's value passed off as a street price (as the 910B's Baidu order once was)
+    ('Good,38750,USD,street,,,chip,,,2024-09,https://press.example/a,press,"Acme ordered 1,600 Goods worth $62m",',
+     "mis-kinded"),
 ])
 def test_audit_checks_each_price_row(cli, tmp_path, row, code):
     (tmp_path / "prices.csv").write_text(PRICES + GOOD_PRICE + row + "\n")
@@ -172,3 +175,14 @@ def test_a_year_differs_even_by_one(cli, tmp_path):
     assert r.exit_code == 1
     assert ("Good", "release_year", "not-in-sources") in [(x["chip"], x["column"], x["code"])
                                                           for x in csv.DictReader(io.StringIO(r.stdout))]
+
+
+def test_a_note_that_contradicts_its_cell_is_an_error(cli, tmp_path):
+    """A note giving a figure's value ('bf16 780 = ...') that is neither the cell nor any source's value misleads
+    whoever reads `show` (the 910C's note once said so of 780 while the cell held 707.8)."""
+    r, found = audit(cli, tmp_path, "Bad,Acme,gpu,,50,,,https://acme.example/b,bf16 60 = press",
+                     OK.format(f="bf16_tflops", v="50", n=""))
+    assert r.exit_code == 1 and ("Bad", "bf16_tflops", "note-contradicts") in found
+    ok, found_ok = audit(cli, tmp_path, "Bad,Acme,gpu,,50,,,https://acme.example/b,bf16 50 = Acme datasheet",
+                         OK.format(f="bf16_tflops", v="50", n=""))
+    assert ok.exit_code == 0 and not any(code == "note-contradicts" for _, _, code in found_ok)

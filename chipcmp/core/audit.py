@@ -21,7 +21,7 @@ from chipcmp.core.result import Col, Result
 from chipcmp.data import reader, schema
 from chipcmp.data.files import bundled_path
 from chipcmp.data.names import lookalike_pairs, name_problem
-from chipcmp.data.prices import RENT_KINDS
+from chipcmp.data.prices import MARKET_KINDS, RENT_KINDS
 from chipcmp.data.reader import Rows
 from chipcmp.data.rules import PACKAGE_LIMITS, RATIO_RULES, WHOLE_COLUMNS
 from chipcmp.data.scan import scan_problem
@@ -328,12 +328,54 @@ def _check_figure(row: pd.Series, line: int, col: str, value: str, figure: list[
             yield Finding(line, name, col, "error", "interconnect-direction",
                           "neither its source rows nor the notes say whether it is bidirectional; convert "
                           "to both directions summed and say so")
+    yield from _check_note_claims(row, line, col, value, figure)
     if value.lower() == "n/a":
         p = next((p for p in schema.PRECISIONS if p.column == col), None)
         label = p.label.split()[0] if p else ""
         if label and re.search(_SUPPORTED.format(label=re.escape(label)), row["notes"], re.I):
             yield Finding(line, name, col, "error", "na-but-supported",
                           f"n/a (not supported) but the notes say the chip supports {label}")
+
+
+# How notes name a figure when they give its value ("bf16 780 = SemiAnalysis", "TDP 400 W").
+_CLAIM_WORDS = {"bf16": "bf16_tflops", "fp16": "fp16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops",
+                "tf32": "tf32_tflops", "fp4": "fp4_tflops", "tdp": "tdp_w", "interconnect": "interconnect_gbs"}
+_CLAIM = re.compile(r"\b(" + "|".join(_CLAIM_WORDS) + r")\s*(?:=\s*)?([0-9][0-9,]*(?:\.[0-9]+)?)"
+                    r"(?=\s*(?:=|TFLOPS|TOPS|W\b|GB/s|is used|used))", re.I)
+
+
+_ORDER_WORDS = re.compile(r"\border(?:ed|s)?\b[^.]{0,80}\bworth\b|\bworth\b[^.]{0,80}\border", re.I)
+_ASIDE = re.compile(r"spars|\bcard\b|\bDuo\b", re.I)
+
+
+def _check_note_claims(row: pd.Series, line: int, col: str, value: str, figure: list[dict[str, str]]
+                       ) -> Iterator[Finding]:
+    """A number the row's notes give for this figure ('bf16 780 = ...') must be its value or a value one of its
+    sources gives: a note that contradicts the cell misleads whoever reads `show`."""
+    given = {_number(value)} | {_number(r.get("value", "")) for r in figure if r.get("role") != "rejected"}
+    for sentence in re.split(r"(?<=[.;])\s+", row["notes"] or ""):
+        if _ASIDE.search(sentence):
+            continue  # a sparse figure halved, a two-chip card's total: not the cell's own value
+        yield from _claims(sentence, row, line, col, value, given)
+
+
+def _claims(sentence: str, row: pd.Series, line: int, col: str, value: str, given: set[float | None]
+            ) -> Iterator[Finding]:
+    for m in _CLAIM.finditer(sentence):
+        if _CLAIM_WORDS[m.group(1).lower()] != col:
+            continue
+        claimed = _number(m.group(2).replace(",", ""))
+        if claimed is not None and not any(g is not None and abs(g - claimed) <= 0.005 * max(abs(g), 1) for g in given):
+            yield Finding(line, row["name"], col, "error", "note-contradicts",
+                          f"the notes give {m.group(0).strip()!r}, which is neither the cell ({value}) nor a value "
+                          "of its sources; correct the note")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _rows(path: Path) -> Rows:
@@ -386,6 +428,9 @@ def _check_prices(names: set[str], folder: Path) -> Iterator[Finding]:  # noqa: 
                 yield bad("bad-value", f"kind {kind!r} is not one of {', '.join(schema.PURCHASE_KINDS)}")
             elif r.get("rent_kind") or r.get("term"):
                 yield bad("bad-value", "a purchase has no rent_kind or term")
+            elif kind in MARKET_KINDS and _ORDER_WORDS.search(r.get("locator", "") + " " + r.get("note", "")):
+                yield bad("mis-kinded", f"a {kind} price that its source words as an order's value (ordered … "
+                                        "worth …): kind order, used only with --price-kind order")
         else:
             yield bad("bad-value", f"unit {unit!r} is not 'chip' (a purchase) or 'chip-hour' (a rental)")
         if r.get("currency", "").upper() not in currencies:
