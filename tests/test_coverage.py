@@ -163,3 +163,29 @@ def test_calibration_within_the_stated_error(cli):
     assert {x["chip"] for x in rows} >= {"MI300X", "H100 SXM", "A100 SXM 80GB", "H800 SXM"}  # two vendors
     assert all(1.5 <= x["ratio"] <= 2.6 for x in serving), [x["ratio"] for x in serving]
     assert all(0.8 <= x["ratio"] <= 1.2 for x in training), [x["ratio"] for x in training]
+
+
+def test_power_basis_is_stated_and_the_system_power_is_used(cli):
+    """Energy uses the --system's stated power, else TDP, else deployed power, and says which (issue: Ascend chips
+    have no TDP). CloudMatrix 384: 559 kW over 384 Ascend 910C (SemiAnalysis) = 1,455.7 W per chip."""
+    r = cli("train", "Ascend 910B", "Ascend 910C", "H100 SXM", "--model", "Llama 3.1 70B", "--tokens", "15T",
+            "--chips", "4096", "--format", "json")
+    rows = {x["name"]: x for x in json.loads(r.stdout)["rows"]}
+    assert rows["H100 SXM"]["power_basis"] == "TDP" and rows["H100 SXM"]["power_w"] == 700
+    assert rows["Ascend 910C"]["power_basis"].startswith("deployed (pod: Huawei CloudMatrix 384 (559 kW / 384)")
+    assert rows["Ascend 910C"]["power_w"] == pytest.approx(559_000 / 384)
+    assert rows["Ascend 910B"]["energy_mwh"] is None  # Huawei publishes no 910B power: unknown, not guessed
+    s = cli("train", "--system", "CloudMatrix 384", "--systems", "2", "--model", "Llama 3.1 70B", "--tokens", "15T",
+            "--format", "json")
+    row = json.loads(s.stdout)["rows"][0]
+    assert row["power_basis"] == "Huawei CloudMatrix 384 stated power ÷ chips"
+    assert row["energy_mwh"] == pytest.approx(row["chip_hours"] * 559_000 / 384 / 1e6)
+
+
+def test_deployed_power_per_chip_and_its_metric(cli):
+    r = cli("show", "H100 SXM", "--format", "json")
+    rows = {x["field"]: x["value"] for x in json.loads(r.stdout)["rows"]}
+    # NVIDIA DGX H100 datasheet: ~10.2 kW max for 8 H100 SXM -> 1,275 W per chip (node: CPUs, NICs, fans)
+    assert rows["deployed_w"] == pytest.approx(1275)
+    assert rows["deployed_scope"] == "node: DGX H100 (10.2 kW / 8)"
+    assert rows["bf16_tflops_per_deployed_kw"] == pytest.approx(989.5 / 1.275)

@@ -64,6 +64,7 @@ def serve(
     compute = precision.value if precision is not None else serving.compute_precision(weights.value)
     plan = serving.ServePlan(m, bytes_per(weights.value), bytes_per(kv.value), compute, prompt,
                              output_tokens, n_batch, tpot_ms, years, kwh_price, pue, rent,
-                             sys_.scaleup_domain if sys_ else None, sys_.name if sys_ else "", replica)
+                             sys_.scaleup_domain if sys_ else None, sys_.name if sys_ else "", replica,
+                             system_w=sys_.power_kw * 1000 / sys_.chips if sys_ and sys_.power_kw else None)
     return serving.serve(ctx.dataset, plan, chip_list, ctx.filters, serving.scaleup_domains())
 

@@ -51,6 +51,8 @@ def train(
     sys_, chip_list = inputs.system_and_chips(system, chips)
     n_chips = inputs.cluster_size(sys_, n_systems, n_chips)
     plan = training.TrainPlan(m.params, inputs.required_count(tokens, "--tokens"), m.active_params if m.moe else None,
-                              m.name if model else "", precision.value, mfu, n_chips, days, pue, kwh_price, rent)
+                              m.name if model else "", precision.value, mfu, n_chips, days, pue, kwh_price, rent,
+                              sys_.power_kw * 1000 / sys_.chips if sys_ and sys_.power_kw else None,
+                              sys_.name if sys_ else "")
     return training.train(ctx.dataset, plan, chip_list, ctx.filters)
 

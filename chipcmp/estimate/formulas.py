@@ -6,6 +6,8 @@ any of these anywhere else is a bug waiting for its first edit. Stdlib only: `--
 
 from __future__ import annotations
 
+import math
+
 from chipcmp.data.schema import PRECISION_BY_NAME
 
 # Model FLOPs utilisation assumed for training when the user gives none: the middle of what large published
@@ -23,3 +25,17 @@ def bytes_per(precision: str) -> float:
 def training_flops(active_params: float, tokens: float) -> float:
     """Training compute of a transformer: 6 FLOPs per active parameter per token (forward 2, backward 4)."""
     return 6.0 * active_params * tokens
+
+
+def power_basis(tdp_w: float | None, deployed_w: float | None, deployed_scope: str | None,
+                system_w: float | None = None, system: str = "") -> tuple[float | None, str]:
+    """Watts per chip for energy and power, and what they are: the named system's stated power ÷ its chips,
+    else the chip's TDP, else its deployed power (a reference system's power ÷ chips, its scope said), else
+    none (no TDP and no system power published)."""
+    if system_w and system_w > 0:
+        return system_w, f"{system} stated power ÷ chips"
+    if tdp_w is not None and not math.isnan(tdp_w) and tdp_w > 0:
+        return tdp_w, "TDP"
+    if deployed_w is not None and not math.isnan(deployed_w) and deployed_w > 0:
+        return deployed_w, f"deployed ({deployed_scope})"
+    return None, "none: no TDP or system power published"

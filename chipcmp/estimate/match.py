@@ -10,7 +10,7 @@ from chipcmp.core.fields import check_field, field_values, with_metrics
 from chipcmp.core.result import Col, Result
 from chipcmp.data.systems import catalogue, known
 from chipcmp.errors import UsageError
-from chipcmp.estimate.formulas import DEFAULT_MFU
+from chipcmp.estimate.formulas import DEFAULT_MFU, power_basis
 from chipcmp.ranges import check_range
 from chipcmp.text import shorten
 
@@ -54,7 +54,8 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
         n = math.ceil(count * vb / va)
         row.update(per_chip_ratio=vb / va, chips_needed=n)
         for side, cnt, c in (("a", n, a), ("b", count, b)):
-            row[f"{side}_power_mw"] = cnt * c["tdp_w"] / 1e6 if c["tdp_w"] == c["tdp_w"] else float("nan")
+            watts, _ = power_basis(c["tdp_w"], c["deployed_w"], c["deployed_scope"])
+            row[f"{side}_power_mw"] = cnt * watts / 1e6 if watts else float("nan")
             row[f"{side}_cost_musd"] = cnt * c["price_usd"] / 1e6 if c["price_usd"] == c["price_usd"] else float("nan")
             s = sys_of.get(str(c["name"]))
             row[f"{side}_systems"] = f"{math.ceil(cnt / s.chips):,} × {s.name}" if s else ""
@@ -76,8 +77,9 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
     if model_flops:
         cols += [Col("a_train_days", f"{an} days", True), Col("b_train_days", f"{bn} days", True)]
     cols.append(Col("note", "Note", keep=True))
-    notes = [f"{count:,} × {bn}: how many {an} give the same total by each metric; power is chips × TDP (no "
-             "hosts, network or cooling); cost is chips × the data's price (its kind and date: `chipcmp show`).",
+    notes = [f"{count:,} × {bn}: how many {an} give the same total by each metric; power is chips × TDP, else "
+             "the chip's deployed power (a reference system's power ÷ chips; otherwise no hosts, network or cooling); "
+             "cost is chips × the data's price (its kind and date: `chipcmp show`).",
              "Matching peak figures ignores what the interconnect and software deliver: a training cluster of "
              "weaker chips also needs more communication. The metric rows disagree: choose the one your workload "
              "is bound by."]

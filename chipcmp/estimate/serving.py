@@ -33,7 +33,7 @@ from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.data.models import Model
 from chipcmp.errors import UsageError
-from chipcmp.estimate.formulas import bytes_per
+from chipcmp.estimate.formulas import bytes_per, power_basis
 from chipcmp.ranges import check_range
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class ServePlan:
     system_domain: int | None = None  # scale-up domain from --system
     system_name: str = ""
     replica: int | None = None  # chips per replica, when the user fixes the tensor-parallel degree
+    system_w: float | None = None  # --system: its stated power ÷ its chips
 
     @property
     def tpot_limit(self) -> float | None:
@@ -263,7 +264,9 @@ def _chip_row(ds: Dataset, plan: ServePlan, p: Precision, label: object, r: pd.S
     if e is None:
         return {**base, "note": "no estimate: " + _no_estimate(ds, plan, prec, label, r)}
     price, rent = r.get("price_usd"), plan.rent_usd_hour or r.get("rent_usd_hour")
-    energy_h = (float(r["tdp_w"]) / 1000 * plan.pue * plan.kwh_usd) if _num(r["tdp_w"]) else float("nan")
+    watts, basis = power_basis(r["tdp_w"], r.get("deployed_w"), r.get("deployed_scope"), plan.system_w,
+                               plan.system_name)
+    energy_h = watts / 1000 * plan.pue * plan.kwh_usd if watts else float("nan")
     buy_h = float(price) / (plan.years * 8760) + energy_h if _num(price) else float("nan")
     mtok_s = e.tokens_s * 3600 / 1e6  # million tokens per replica-hour
     measured_c, measured_b = chip["measured_compute"], chip["measured_bw"]
@@ -273,8 +276,8 @@ def _chip_row(ds: Dataset, plan: ServePlan, p: Precision, label: object, r: pd.S
         "ttft_s": e.ttft_s, "bound": e.bound,
         "usd_per_mtok_buy": e.chips * buy_h / mtok_s if not math.isnan(buy_h) else float("nan"),
         "usd_per_mtok_rent": e.chips * float(rent) / mtok_s if _num(rent) else float("nan"),
-        "tokens_per_kwh": e.tokens_s * 3600 / (e.chips * float(r["tdp_w"]) * plan.pue / 1000)
-        if _num(r["tdp_w"]) else float("nan"),
+        "tokens_per_kwh": e.tokens_s * 3600 / (e.chips * watts * plan.pue / 1000) if watts else float("nan"),
+        "power_basis": basis,
         "compute_eff": chip["compute_eff"], "bw_eff": chip["bw_eff"],
         "eff_source": ("measured" if measured_c else "default") + "/" + ("measured" if measured_b else "default"),
         "price_kind": (f"{r.get('price_kind')} {r.get('price_date')}" if _num(price) else ""),
@@ -282,7 +285,8 @@ def _chip_row(ds: Dataset, plan: ServePlan, p: Precision, label: object, r: pd.S
             f"replica of {e.chips} crosses the {int(chip['domain'])}-chip scale-up domain"
             if e.crosses_domain else "",
             f"no {p.label} units: {prec.label} compute" if prec is not p else "",
-            "TDP unknown: no energy, so no $/M tok (buy) or tokens/kWh" if not _num(r["tdp_w"]) else "") if x),
+            "no power figure (no TDP or system power published): no energy, so no $/M tok (buy) or tokens/kWh"
+            if not watts else "") if x),
     }
 
 

@@ -14,7 +14,7 @@ from chipcmp.core.fields import check_precision
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.errors import UsageError
-from chipcmp.estimate.formulas import DEFAULT_MFU, training_flops
+from chipcmp.estimate.formulas import DEFAULT_MFU, power_basis, training_flops
 from chipcmp.estimate.inputs import human_count
 from chipcmp.ranges import check_range
 
@@ -46,6 +46,8 @@ class TrainPlan:
     pue: float = 1.0
     kwh_usd: float | None = None
     rent_usd_hour: float | None = None
+    system_w: float | None = None  # --system: its stated power ÷ its chips
+    system_name: str = ""
 
     def check(self) -> None:
         check_precision(self.precision)
@@ -54,6 +56,13 @@ class TrainPlan:
             check_range(value, option)
         if self.chips is not None and self.days is not None:
             raise UsageError("give --chips (how long?) or --days (how many chips?), not both")
+
+
+def _power(df: pd.DataFrame, plan: TrainPlan) -> tuple[list[float], list[str]]:
+    """Watts per chip and their basis (the --system's power, else TDP, else deployed power) for each chip."""
+    basis = [power_basis(t, d, s, plan.system_w, plan.system_name)
+             for t, d, s in zip(df["tdp_w"], df["deployed_w"], df["deployed_scope"], strict=True)]
+    return [w if w is not None else float("nan") for w, _ in basis], [b for _, b in basis]
 
 
 def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> Result:
@@ -75,7 +84,8 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     elif plan.days is not None:
         out["cluster_chips"] = np.ceil(out["chip_hours"] / (plan.days * 24.0))
         out["days"] = plan.days
-    out["energy_mwh"] = out["chip_hours"] * df["tdp_w"] * plan.pue / 1e6
+    out["power_w"], out["power_basis"] = _power(df, plan)
+    out["energy_mwh"] = out["chip_hours"] * out["power_w"] * plan.pue / 1e6
     out["electricity_usd"] = out["energy_mwh"] * 1000.0 * plan.kwh_usd if plan.kwh_usd else float("nan")
     out["price_usd"] = df["price_usd"]
     out["hardware_usd"] = out["cluster_chips"] * df["price_usd"] if "cluster_chips" in out else float("nan")
@@ -88,8 +98,7 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
                    "params": plan.params, "active_params": n_compute, "tokens": plan.tokens, "precision": p.name,
                    "mfu": plan.mfu,
                    "pue": plan.pue, "kwh_usd": plan.kwh_usd, "rent_usd_per_chip_hour": plan.rent_usd_hour}
-    for k in ("precision", "mfu", "pue", "flops_formula"):
-        out[k] = assumptions[k]
+    out = out.assign(**{k: assumptions[k] for k in ("precision", "mfu", "pue", "flops_formula")})
     cols = [Col.of("name"), Col.of("vendor"), Col("peak_tflops", f"{p.label} peak (TFLOPS)", True),
             Col("chip_hours", "Chip-hours", True)]
     if plan.chips is not None:
@@ -97,6 +106,7 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     elif plan.days is not None:
         cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="count"))
     cols.append(Col("energy_mwh", "Energy (MWh)", True))
+    cols.append(Col("power_basis", "Power basis"))
     if plan.kwh_usd:
         cols.append(Col("electricity_usd", "Electricity (USD)", True))
     if "cluster_chips" in out:
@@ -112,13 +122,15 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
         + ("" if plan.pue > 1 else " (chip TDP only: no cooling, hosts or network)")
         + (f", electricity {plan.kwh_usd:g} USD/kWh" if plan.kwh_usd else "")
         + (f", rental {plan.rent_usd_hour:g} USD per chip-hour" if plan.rent_usd_hour else "") + ".",
-        "Energy = chip-hours × TDP × PUE; hardware = chips × the data's price (see `chipcmp show` for its kind).",
+        "Energy = chip-hours × power per chip × PUE, the power being the --system's stated power ÷ its chips, else "
+        "the chip's TDP, else its deployed power (a reference system's power ÷ chips, scope in 'Power basis'); "
+        "hardware = chips × the data's price (see `chipcmp show` for its kind).",
     ]
-    known = out.assign(tdp_w=df["tdp_w"], **{p.column: df[p.column]})
-    notes = unknown_note(known, "chip_hours", [p.column])
-    no_tdp = known["chip_hours"].notna() & known["tdp_w"].isna()
-    if no_tdp.any():
-        notes.append(f"{int(no_tdp.sum())} chips have unknown energy and electricity cost for lack of tdp_w")
+    notes = unknown_note(out.assign(**{p.column: df[p.column]}), "chip_hours", [p.column])
+    no_power = out["chip_hours"].notna() & out["power_w"].isna()
+    if no_power.any():
+        notes.append(f"no energy or electricity cost for {', '.join(out.loc[no_power, 'name'].head(5))}: no TDP or "
+                     "system power is published")
     what = plan.model or f"a {human_count(plan.params)}-parameter model"
     title = f"Training {what} on {human_count(plan.tokens)} tokens"
     return Result(out, cols, title=title,
