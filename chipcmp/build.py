@@ -26,6 +26,11 @@ def build(folder: Path) -> dict[str, Any]:
     df, source, notes, unsupported = load_fresh(chips, "bundled", chips.stat().st_size)
     found, rows = file_findings(chips, "bundled")
     ranges = sorted([n, f, lo, hi] for (n, f), (lo, hi) in _ranges(sources()).items())
+    from chipcmp.data.dataset import Dataset, _private
+    from chipcmp.estimate.calibration import factors
+
+    ds = Dataset(_private(df), [source], unsupported={c: set(v) for c, v in unsupported.items()})
+    fitted = {c: [f.factor, f.low, f.high, f.n] for c, f in sorted(factors(ds).items())}
     return {
         "format": bundle.FORMAT,
         "note": "Built by `python -m chipcmp.build` from the CSV files beside it; do not edit.",
@@ -36,6 +41,7 @@ def build(folder: Path) -> dict[str, Any]:
         "chips": bundle.encode(df),
         "ranges": ranges,
         "audit": {"rows": rows, "findings": found},
+        "factors": fitted,
     }
 
 

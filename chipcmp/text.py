@@ -78,3 +78,16 @@ def shorten_words(message: str, width: int = 60) -> str:
     quoted by an error), so that no message repeats a huge argument; a file path stays whole (it names the file
     to fix)."""
     return _LONG_WORD.sub(lambda m: m.group(0) if "/" in m.group(0) else shorten(m.group(0), width), message)
+
+
+def two_significant(v: float) -> str:
+    """An estimate to two significant digits (2,100; 0.34): its error is tens of percent, so no more are shown."""
+    import math
+
+    if not v > 0 or math.isinf(v):
+        return "—"
+    mag = math.floor(math.log10(v))
+    r = round(v, 1 - mag)
+    if mag >= 6:  # 4,100,000 reads as 4.1M: the zeros carry nothing
+        return f"{r / 1e9:g}G" if mag >= 9 else f"{r / 1e6:g}M"
+    return f"{r:,.0f}" if mag >= 1 else f"{r:.{1 - mag}f}"

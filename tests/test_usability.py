@@ -101,7 +101,7 @@ def test_counts_have_thousands_separators(cli):
     r = cli("train", "H100", "--params", "405B", "--tokens", "15.6T", "--days", "30")
     assert r.exit_code == 0, r.stderr
     row = next(ln for ln in r.stdout.splitlines() if ln.startswith("H100"))
-    assert "," in row.split("|")[4]  # chips for 30 days: 1,2xx, not 12xx beside 1,648,300
+    assert "," in row.split("|")[5]  # chips for 30 days: 1,5xx, not 15xx beside the chip-hours
 
 
 def test_plot_labels_the_chips_that_were_named(cli):

@@ -33,10 +33,13 @@ class Model:
     experts_per_token: int | None = None
     source: str = ""
     kind: str = "dense"
+    native: str = ""  # the precision its official weights are released in (models.csv)
 
     @property
     def moe(self) -> bool:
-        return bool(self.experts and self.experts_per_token and self.active_params < self.params)
+        """A mixture of experts: fewer parameters active per token than it has (--params with --active-params
+        is one too, whether or not its experts are described)."""
+        return self.active_params < self.params
 
     def kv_elements_per_token(self) -> float | None:
         """KV-cache elements one token keeps across all layers: 2 × KV heads × head size per layer (MHA/GQA), or
@@ -56,6 +59,8 @@ class Model:
         if not self.moe:
             return self.params, 0.0
         e, k = float(self.experts or 0), float(self.experts_per_token or 0)
+        if not e or e <= k:  # experts not described (--params with --active-params): all but the active routed
+            return self.active_params, self.params - self.active_params
         expert = (self.params - self.active_params) / (e - k)
         return self.active_params - k * expert, e * expert
 
@@ -84,7 +89,8 @@ def _catalogue(rows: Rows) -> tuple[Model, ...]:
                          _int(r["attention_heads"]), _int(r["kv_heads"]), _int(r["head_dim"]),
                          r.get("attention", ""), _int(r.get("kv_lora_rank", "")), _int(r.get("qk_rope_head_dim", "")),
                          _int(r.get("context_length", "")), _int(r.get("experts", "")),
-                         _int(r.get("experts_per_token", "")), r.get("source_url", ""), r.get("kind", "dense")))
+                         _int(r.get("experts_per_token", "")), r.get("source_url", ""), r.get("kind", "dense"),
+                         r.get("native_precision", "").lower()))
     return tuple(out)
 
 

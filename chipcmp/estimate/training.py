@@ -14,7 +14,7 @@ from chipcmp.core.fields import check_precision
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.errors import UsageError
-from chipcmp.estimate.formulas import DEFAULT_MFU, power_basis, training_flops
+from chipcmp.estimate.formulas import DEFAULT_MFU, MFU_RANGE, power_basis, training_flops
 from chipcmp.estimate.inputs import human_count
 from chipcmp.ranges import check_range
 
@@ -78,6 +78,10 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     out = df[["name", "vendor"]].copy()
     out["peak_tflops"] = df[p.column]
     out["chip_hours"] = flops / (peak * plan.mfu) / 3600.0
+    # the range: at the highest and lowest MFU published runs imply, unless the user fixed the MFU
+    low, high = (MFU_RANGE[1], MFU_RANGE[0]) if plan.mfu == DEFAULT_MFU else (plan.mfu, plan.mfu)
+    out["chip_hours_low"], out["chip_hours_high"] = flops / (peak * low) / 3600.0, flops / (peak * high) / 3600.0
+    out["chip_hours_range"] = [_span(a, b) for a, b in zip(out["chip_hours_low"], out["chip_hours_high"], strict=True)]
     if plan.chips is not None:
         out["cluster_chips"] = float(plan.chips)
         out["days"] = out["chip_hours"] / plan.chips / 24.0
@@ -99,33 +103,8 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
                    "mfu": plan.mfu,
                    "pue": plan.pue, "kwh_usd": plan.kwh_usd, "rent_usd_per_chip_hour": plan.rent_usd_hour}
     out = out.assign(**{k: assumptions[k] for k in ("precision", "mfu", "pue", "flops_formula")})
-    cols = [Col.of("name"), Col.of("vendor"), Col("peak_tflops", f"{p.label} peak (TFLOPS)", True),
-            Col("chip_hours", "Chip-hours", True)]
-    if plan.chips is not None:
-        cols.append(Col("days", f"Days on {plan.chips:,} chips", True))
-    elif plan.days is not None:
-        cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="count"))
-    cols.append(Col("energy_mwh", "Energy (MWh)", True))
-    cols.append(Col("power_basis", "Power basis"))
-    if plan.kwh_usd:
-        cols.append(Col("electricity_usd", "Electricity (USD)", True))
-    if "cluster_chips" in out:
-        cols.append(Col("hardware_usd", "Hardware (USD)", True))
-    if plan.rent_usd_hour:
-        cols.append(Col("rental_usd", "Rental (USD)", True))
-    footer = [
-        (f"Compute: 6 × {human_count(n_compute)} active params (of {human_count(plan.params)}, mixture of experts) × "
-         if plan.active_params and plan.active_params < plan.params else
-         f"Compute: 6 × {human_count(plan.params)} params × ")
-        + f"{human_count(plan.tokens)} tokens = {flops:.3g} FLOPs.",
-        f"Assumed: {p.label} dense peak, MFU {plan.mfu:g}, PUE {plan.pue:g}"
-        + ("" if plan.pue > 1 else " (chip TDP only: no cooling, hosts or network)")
-        + (f", electricity {plan.kwh_usd:g} USD/kWh" if plan.kwh_usd else "")
-        + (f", rental {plan.rent_usd_hour:g} USD per chip-hour" if plan.rent_usd_hour else "") + ".",
-        "Energy = chip-hours × power per chip × PUE, the power being the --system's stated power ÷ its chips, else "
-        "the chip's TDP, else its deployed power (a reference system's power ÷ chips, scope in 'Power basis'); "
-        "hardware = chips × the data's price (see `chipcmp show` for its kind).",
-    ]
+    cols = _columns(plan, p.label, "cluster_chips" in out)
+    footer = _footer(plan, p.label, n_compute, flops)
     notes = unknown_note(out.assign(**{p.column: df[p.column]}), "chip_hours", [p.column])
     no_power = out["chip_hours"].notna() & out["power_w"].isna()
     if no_power.any():
@@ -135,3 +114,50 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     title = f"Training {what} on {human_count(plan.tokens)} tokens"
     return Result(out, cols, title=title,
                   messages=notes, notes=footer, assumptions=assumptions)
+
+
+def _span(low: float, high: float) -> str:
+    """'1.2M–3.7M'-style range of an estimate, or '—' where unknown or where the user fixed the inputs."""
+    from chipcmp.text import two_significant
+
+    if not (low == low and high == high) or low == high:  # noqa: PLR0124
+        return "—"
+    return f"{two_significant(low)}–{two_significant(high)}"
+
+
+def _columns(plan: TrainPlan, label: str, sized: bool) -> list[Col]:
+    cols = [Col.of("name"), Col.of("vendor"), Col("peak_tflops", f"{label} peak (TFLOPS)", True),
+            Col("chip_hours", "Chip-hours", True, kind="estimate", keep=True),
+            Col("chip_hours_range", "range", keep=True)]
+    if plan.chips is not None:
+        cols.append(Col("days", f"Days on {plan.chips:,} chips", True))
+    elif plan.days is not None:
+        cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="count"))
+    cols.append(Col("energy_mwh", "Energy (MWh)", True))
+    cols.append(Col("power_basis", "Power basis"))
+    if plan.kwh_usd:
+        cols.append(Col("electricity_usd", "Electricity (USD)", True))
+    if sized:
+        cols.append(Col("hardware_usd", "Hardware (USD)", True))
+    if plan.rent_usd_hour:
+        cols.append(Col("rental_usd", "Rental (USD)", True))
+    return cols
+
+
+def _footer(plan: TrainPlan, label: str, n_compute: float, flops: float) -> list[str]:
+    return [
+        (f"Compute: 6 × {human_count(n_compute)} active params (of {human_count(plan.params)}, mixture of experts) × "
+         if plan.active_params and plan.active_params < plan.params else
+         f"Compute: 6 × {human_count(plan.params)} params × ")
+        + f"{human_count(plan.tokens)} tokens = {flops:.3g} FLOPs.",
+        f"Assumed: {label} dense peak, MFU {plan.mfu:g}"
+        + (f" (the median of published runs; range at MFU {MFU_RANGE[0]:g}–{MFU_RANGE[1]:g}, their extremes: "
+           "`chipcmp calibration`)" if plan.mfu == DEFAULT_MFU else " (yours)")
+        + f", PUE {plan.pue:g}"
+        + ("" if plan.pue > 1 else " (chip TDP only: no cooling, hosts or network)")
+        + (f", electricity {plan.kwh_usd:g} USD/kWh" if plan.kwh_usd else "")
+        + (f", rental {plan.rent_usd_hour:g} USD per chip-hour" if plan.rent_usd_hour else "") + ".",
+        "Energy = chip-hours × power per chip × PUE, the power being the --system's stated power ÷ its chips, else "
+        "the chip's TDP, else its deployed power (a reference system's power ÷ chips, scope in 'Power basis'); "
+        "hardware = chips × the data's price (see `chipcmp show` for its kind).",
+    ]

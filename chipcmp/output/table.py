@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from chipcmp.core.result import BETTER, WORSE
-from chipcmp.text import clean
+from chipcmp.text import clean, two_significant
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +55,7 @@ _KIND_FORMATS: dict[str, Callable[[float], str]] = {
     "ratio": lambda v: f"{v:.2f}×",
     "headroom": lambda v: f"{v:.2f}× ({(v - 1) * 100:+.1f}%)",  # value / threshold: 0.99× (-1.3%) is just under
     "count": lambda v: f"{round(v):,}",
+    "estimate": two_significant,  # an estimate with a range: two significant digits
 }
 
 

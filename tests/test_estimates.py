@@ -1,0 +1,64 @@
+"""Serving and training estimates: the shapes they are built from, and how scenarios and layouts behave."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def _serve(cli, *args):
+    r = cli("serve", *args, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    return {x["name"]: x for x in json.loads(r.stdout)["rows"]}
+
+
+def test_mla_kv_cache_is_the_latent_not_the_heads():
+    """DeepSeek-V3 and Kimi K2 use multi-head latent attention: per token and layer the cache holds the 512-wide
+    latent and the 64-wide RoPE key (DeepSeek-V3 config.json: kv_lora_rank 512, qk_rope_head_dim 64; 61 layers;
+    Kimi K2's config uses the same dims), not 2 x heads x head dim."""
+    from chipcmp.data.models import find
+
+    for name in ("DeepSeek-V3", "Kimi K2"):
+        assert find(name).kv_elements_per_token() == 61 * (512 + 64), name
+
+
+def test_scenarios_never_give_more_output_under_tighter_limits(cli):
+    """interactive <= server <= offline: a tighter latency limit never buys output (MLPerf's limits). Where the
+    KV cache caps the batch first, the three coincide."""
+    for chip, name in (("H100", "H100 SXM"), ("MI300X", "MI300X"), ("Ascend 910C", "Ascend 910C")):
+        got = {s: _serve(cli, chip, "--model", "Llama 3.1 70B", "--scenario", s)[name]["tokens_s_chip"]
+               for s in ("interactive", "server", "offline")}
+        assert got["interactive"] <= got["server"] <= got["offline"], (chip, got)
+
+
+def test_interactive_meets_its_latency_limit(cli):
+    row = _serve(cli, "H100", "--model", "Llama 3.1 70B", "--scenario", "interactive")["H100 SXM"]
+    assert row["tpot_ms"] <= 40 and row["ttft_s"] <= 0.45  # MLPerf llama2-70b interactive: TPOT 40 ms, TTFT 450 ms
+
+
+def test_params_with_fewer_active_is_moe_in_train_and_serve(cli):
+    """--params with --active-params below it is a mixture of experts: training counts the active ones, serving
+    says MoE (and holds every weight)."""
+    t = cli("train", "H100", "--params", "671B", "--active-params", "37B", "--tokens", "1T", "--format", "json")
+    assert json.loads(t.stdout)["assumptions"]["active_params"] == 37e9
+    s = cli("serve", "H100", "--params", "671B", "--active-params", "37B", "--format", "json")
+    assert s.exit_code == 0, s.stderr
+    assert "MoE" in json.loads(s.stdout)["title"]
+
+
+def test_bare_910c_uses_an_8_chip_box_not_the_whole_pod(cli):
+    """Without --system a chip is served in the smallest box its systems table lists (or 8 chips on a fast
+    interconnect): an Ascend 910C on its own is not a CloudMatrix 384."""
+    row = _serve(cli, "Ascend 910C", "--model", "Llama 3.1 70B")["Ascend 910C"]
+    assert "384" not in row["box"]
+
+
+@pytest.mark.parametrize("model", ["Llama 3.1 70B", "DeepSeek-V3"])
+def test_every_estimate_has_its_range(cli, model):
+    for name, row in _serve(cli, "H100", "H20", "Ascend 910C", "MI300X", "--model", model).items():
+        if row["tokens_s_chip"] is None:
+            assert row["note"], name  # no estimate says why
+            continue
+        assert row["tokens_s_chip_low"] < row["tokens_s_chip"] < row["tokens_s_chip_high"], name
+        assert row["tokens_range"], name
