@@ -22,7 +22,11 @@ class UsageError(ChipcmpError):
 
 
 class UnknownChip(UsageError):
-    pass
+    """A name that is no chip; `query` is the name as typed, for the error edge to check against the systems."""
+
+    def __init__(self, message: str, query: str = "") -> None:
+        super().__init__(message)
+        self.query = query
 
 
 class UnknownMetric(UsageError):

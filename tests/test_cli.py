@@ -324,7 +324,6 @@ def test_completion_of_chip_and_metric_names():
     from chipcmp.commands.complete import _complete_chip, _complete_field, _complete_metric
 
     assert "'H100 SXM'" in _complete_chip("h10")  # quoted: Enter after <Tab> must not split the name
-    assert "H100 SXM" in _complete_chip("'h10")  # the user opened the quote: the shell closes it
     assert "H20" in _complete_chip("h20")
     assert "910B" in _complete_chip("910")  # aliases, folded like the resolver folds them
     assert "bf16_tflops_per_watt" in _complete_metric("bf16_tflops_p")

@@ -18,6 +18,7 @@ from chipcmp.commands.complete import (
     _complete_chip,
     _complete_field,
     _complete_model_names,
+    _complete_system,
 )
 from chipcmp.data import schema
 from chipcmp.data.prices import RENT_KINDS
@@ -100,6 +101,50 @@ def _safe_streams() -> None:
             stream.reconfigure(errors="replace")
 
 
+def _completing(group: Any) -> None:
+    import os
+
+    if any(k.endswith("_COMPLETE") for k in os.environ):
+        _unfiltered(group)
+
+
+def _unfiltered(command: Any) -> None:
+    """Typer keeps only the candidates that start with the typed text, case-sensitively, so 'h20' or 'deep' would
+    complete to nothing; chipcmp's completers match folded names themselves. Each parameter's completion calls the
+    completer (typer's wrapper of it) and keeps its answer whole."""
+    from typer.core import CompletionItem  # typer's own (0.2x vendors click)
+
+    for cmd in getattr(command, "commands", {}).values():
+        _unfiltered(cmd)
+    for param in getattr(command, "params", []):
+        hook = getattr(param, "_custom_shell_complete", None)
+        code = getattr(hook, "__code__", None)
+        if code is None or "autocompletion" not in code.co_freevars:
+            continue
+        completer = hook.__closure__[code.co_freevars.index("autocompletion")].cell_contents  # type: ignore[union-attr]
+
+        def whole(ctx: Any, _param: Any, incomplete: str, completer: Any = completer) -> list[Any]:
+            return [CompletionItem(c) for c in completer(ctx, [], incomplete)]
+
+        param._custom_shell_complete = whole
+
+
+def _system_hint(e: ChipcmpError) -> str:
+    """A system's name where a chip is expected: say so, with the commands that take systems and its chip."""
+    from chipcmp.errors import UnknownChip
+
+    query = e.query if isinstance(e, UnknownChip) else ""
+    if not query:
+        return ""
+    from chipcmp.data import systems
+
+    if not systems.is_system(query):
+        return ""
+    s = systems.find(query)
+    return (f"{query!r} is a system ({s.chips} × {s.chip}), not a chip: `chipcmp systems` and `chipcmp compare "
+            f"--systems` take systems; name its chip {s.chip!r} here")
+
+
 class ChipcmpGroup(TyperGroup):
     """Turns every failure into one message on stderr and a named exit code, for the entry point and tests alike."""
 
@@ -109,6 +154,7 @@ class ChipcmpGroup(TyperGroup):
 
         _closed_streams()
         _safe_streams()
+        _completing(self)
         try:
             rv = super().main(args=args, prog_name=prog_name or "chipcmp", complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -124,7 +170,7 @@ class ChipcmpGroup(TyperGroup):
         except (_Abort, typer.Abort):
             code = _fail("interrupted", EXIT_INTERRUPTED)
         except ChipcmpError as e:
-            code = _fail(str(e), e.exit_code)
+            code = _fail(_system_hint(e) or str(e), e.exit_code)
         except BrokenPipeError:
             _broken_pipe()
         except (KeyboardInterrupt, Interrupted) as e:
@@ -359,6 +405,7 @@ ModelOpt = Annotated[str | None, typer.Option("--model", "-M", metavar="NAME", s
 
 
 SystemOpt = Annotated[str | None, typer.Option("--system", metavar="NAME", show_default=False,
+                                               autocompletion=_complete_system,
                                                help="A system of `chipcmp systems`: its chip, and its scale-up "
                                                     "domain (serve) or its size (train, with --systems).")]
 

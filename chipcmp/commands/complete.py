@@ -7,7 +7,7 @@ from chipcmp.data import schema
 _COMPLETION_MAX_BYTES = 32 << 20  # completion never reads an unbounded file ($CHIPCMP_DATA=/dev/zero)
 
 
-def _names_for_completion() -> list[str]:
+def _names_for_completion(aliases: bool = True) -> list[str]:
     import csv
     import io
     import os
@@ -24,37 +24,89 @@ def _names_for_completion() -> list[str]:
         out = []
         for row in csv.DictReader(io.StringIO(text, newline="")):
             out.append(row.get("name") or "")
-            out += (row.get("aliases") or "").split("|")
+            if aliases:
+                out += (row.get("aliases") or "").split("|")
         return [n for n in out if n.strip()]
     except (OSError, UnicodeDecodeError, csv.Error):
         return []
 
 
-def _complete_chip(incomplete: str) -> list[str]:
-    """Names and aliases whose folded form starts with what was typed, quoted for the shell when needed."""
+MAX_EMPTY = 50  # candidates offered for an empty word: families, not every name and alias
+
+
+def _matching(names: list[str], incomplete: str) -> list[str]:
+    """The names whose folded form (case, spaces and punctuation ignored) starts with what was typed, each once,
+    quoted for bash: it replaces the word typed, opening quote and all, with the candidate."""
     import shlex
 
     from chipcmp.data.names import fold
 
-    quoted = incomplete[:1] in ("'", '"')
     key = fold(incomplete.strip("'\""))
+    quote = shlex.quote if _bash() else str
     seen: set[str] = set()
     out = []
-    for n in _names_for_completion():
-        if fold(n).startswith(key) and n not in seen:
+    for n in names:
+        if n not in seen and fold(n).startswith(key):
             seen.add(n)
-            out.append(n if quoted else shlex.quote(n))
+            out.append(quote(n))
     return out
 
 
+def _bash() -> bool:
+    """Bash inserts a candidate as typed, so a name with spaces is quoted for it; zsh and fish quote themselves."""
+    import os
+
+    return not any(k.endswith("_COMPLETE") and not v.endswith("bash") for k, v in os.environ.items())
+
+
+def _families(names: list[str]) -> list[str]:
+    """For an empty word: each name's first word (Ascend, H100, MI300X), or their letters (H, MI) when those are
+    still more than MAX_EMPTY."""
+    import re
+
+    first = sorted({n.split()[0] for n in names if n.split()})
+    if len(first) > MAX_EMPTY:
+        first = sorted({m.group(0) if (m := re.match(r"[A-Za-z]+(?=\d)", f)) else f for f in first})
+    return first[:MAX_EMPTY]
+
+
+def _complete_chip(incomplete: str) -> list[str]:
+    """Chip names and aliases matching what was typed, in any case, inside or outside quotes."""
+    if not incomplete.strip("'\" "):
+        return _families(_names_for_completion(aliases=False))
+    return _matching(_names_for_completion(), incomplete)
+
+
+def _system_names() -> list[str]:
+    from chipcmp.data.files import bundled_dir
+
+    try:
+        import csv
+
+        with open(bundled_dir() / "systems.csv", encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError):
+        return []
+    out = []
+    for r in rows:
+        out.append(r.get("name") or "")
+        out += (r.get("aliases") or "").split("|")
+    return [n for n in out if n.strip()]
+
+
+def _complete_system(incomplete: str) -> list[str]:
+    """System names and aliases matching what was typed (`--system`)."""
+    return _matching(_system_names(), incomplete)
+
+
 def _complete_metric(incomplete: str) -> list[str]:
-    return [n for n in schema.NUMERIC_FIELDS if n.startswith(incomplete)]
+    return [n for n in schema.NUMERIC_FIELDS if n.startswith(incomplete.lower())]
 
 
 def _complete_field(incomplete: str) -> list[str]:
     head, _, last = incomplete.rpartition(",")
     prefix = f"{head}," if head else ""
-    return [prefix + n for n in schema.FIELD_BY_NAME if n.startswith(last)]
+    return [prefix + n for n in schema.FIELD_BY_NAME if n.startswith(last.lower())]
 
 
 def _complete_model_names(incomplete: str) -> list[str]:
@@ -62,11 +114,7 @@ def _complete_model_names(incomplete: str) -> list[str]:
 
 
 def _complete_model(incomplete: str) -> list[str]:
-    import shlex
-
     from chipcmp.data.models import aliases
-    from chipcmp.data.names import fold
 
-    names = sorted(set(aliases().values()))
-    return [shlex.quote(n) for n in names if fold(n).startswith(fold(incomplete))]
+    return _matching(sorted(set(aliases().values())), incomplete)
 

@@ -172,7 +172,8 @@ def resolve(df: pd.DataFrame, queries: Sequence[str], what: str = "chip", keys: 
             names = ", ".join(repr(n) for n in df.loc[hits, "name"])
             raise UnknownChip(f"{what} {q!r} is ambiguous: it matches {names}; use the full name")
         hint = suggest(q, spellings(df), canonical=dict(zip(keys, df.loc[keys.index, "name"], strict=True)))
-        raise UnknownChip(f"unknown {what} {q!r}" + (hint or f"; `chipcmp list` shows every {what}"))
+        raise UnknownChip(f"unknown {what} {q!r}" + (hint or f"; `chipcmp list` shows every {what}"),
+                          query=q if what == "chip" else "")
     return labels
 
 
