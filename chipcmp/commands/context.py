@@ -152,6 +152,8 @@ class Context:
 
         if self.columns_spec and not self.traits.own_columns:
             result = pick_columns(result, self.columns_spec)
+        if self.columns_spec:
+            result = keep_asked(result, self.columns_spec)
         fmt = self.format
         protect = tuple(p for p in (self.data, *self.add, *result.inputs) if p)
         # Only JSON carries the dataset's version and hashes: the other formats need not hash the files.
@@ -173,6 +175,16 @@ class Context:
             say(m)
         if result.failure:
             raise DataError(result.failure)
+
+
+def keep_asked(result: Result, spec: str) -> Result:
+    """The columns the user named with --columns are never hidden to fit the terminal."""
+    from dataclasses import replace
+
+    from chipcmp.core.fields import split_names
+
+    asked = set(split_names(spec, "--columns"))
+    return replace(result, columns=[replace(c, keep=True) if c.key in asked else c for c in result.columns])
 
 
 def pick_columns(result: Result, spec: str) -> Result:

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
     from chipcmp.data.dataset import Dataset
 
 
+# Identity, then the figures people compare, then context: a narrow terminal hides from the right.
 LIST_COLUMNS = (
-    "name", "vendor", "form_factor", "release_year", "memory_gb", "memory_bw_tbs", "interconnect_gbs", "tdp_w",
-    "bf16_tflops", "fp8_tflops", "int8_tops", "price_usd",
+    "name", "vendor", "bf16_tflops", "fp8_tflops", "int8_tops", "price_usd", "memory_gb", "memory_bw_tbs", "tdp_w",
+    "interconnect_gbs", "form_factor", "release_year",
 )
 
 

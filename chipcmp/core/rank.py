@@ -106,7 +106,7 @@ def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None, asc
     r.messages[:] = [_why_unknown(m, r, df, unsupported) for m in r.messages]
     assert r.order is not None
     names = ["name", "vendor", *([] if r.key == "value" else [metric])]
-    names += [i for i in [*r.shown, *extra] if i not in names]
+    names += [i for i in dict.fromkeys([*r.shown, *extra]) if i not in names]
     out = with_metrics(df.loc[r.order.index], names)[names].copy()
     cols = [Col("rank", "#", numeric=True, kind="int", keep=True), *columns_for(names[:2], keep="name")]
     if r.key == "value":

@@ -151,7 +151,7 @@ def controls(  # noqa: PLR0912 -- classes, headroom, nearness and flags, each op
         for rule in shown_rules:
             for t in rule.thresholds:
                 out[t.key] = df[t.metric] / t.value
-                cols.append(Col(t.key, f"vs {t.shown}", numeric=True, kind="headroom"))
+                cols.append(Col(t.key, f"vs {t.shown}", numeric=True, kind="headroom", keep=True))  # --rule asked
     if near is not None:
         dist, which = _nearest(df, shown_rules)
         keep = dist <= near
@@ -162,7 +162,7 @@ def controls(  # noqa: PLR0912 -- classes, headroom, nearness and flags, each op
                               f"{', '.join(r.id for r in shown_rules)}; try a larger --near")
         out = out.assign(nearest=which)[keep]
         df = df[keep]
-        cols.append(Col("nearest", "Nearest threshold"))
+        cols.append(Col("nearest", "Nearest threshold", keep=True))
     out["flags"] = out["name"].map({k: v[0] for k, v in FLAGS.items()}).fillna("")
     if out["flags"].ne("").any():
         cols.append(Col("flags", "Flags"))

@@ -75,8 +75,8 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
             Col("a_cost_musd", f"{an} $M", True), Col("b_cost_musd", f"{bn} $M", True),
             Col("a_systems", f"{an} systems"), Col("b_systems", f"{bn} systems")]
     if model_flops:
-        cols += [Col("a_train_days", f"{an} days", True), Col("b_train_days", f"{bn} days", True)]
-    cols.append(Col("note", "Note", keep=True))
+        cols += [Col("a_train_days", f"{an} days", True, keep=True), Col("b_train_days", f"{bn} days", True, keep=True)]
+    cols.append(Col("note", "Note", keep=True, kind="note"))
     notes = [f"{count:,} × {bn}: how many {an} give the same total by each metric; power is chips × TDP, else "
              "the chip's deployed power (a reference system's power ÷ chips; otherwise no hosts, network or cooling); "
              "cost is chips × the data's price (its kind and date: `chipcmp show`).",

@@ -141,8 +141,7 @@ def _layout(m: Model, chip: Chip, n: int) -> str:
     if n == 1:
         return "1 chip"
     split = f"EP{n}" if m.moe else f"TP{n}"
-    where = "in one scale-up domain" if n <= chip.domain else f"over {math.ceil(n / chip.domain)} domains"
-    return f"{split} {where}"
+    return split if n <= chip.domain else f"{split} over {math.ceil(n / chip.domain)} domains"
 
 
 def _collectives(m: Model, chip: Chip, n: int, tokens: float) -> float:

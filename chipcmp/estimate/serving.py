@@ -135,7 +135,8 @@ COLUMNS = [Col("name", "Name", keep=True), Col("chips_per_replica", "Chips / rep
            Col("usd_per_mtok_buy", "$/M tok (buy)", True, kind="estimate", keep=True),
            Col("usd_range", "$ range"), Col("usd_per_mtok_rent", "$/M tok (rent)", True, kind="estimate"),
            Col("tokens_per_kwh", "Tok/kWh", True, kind="estimate"), Col("bound", "Bound"),
-           Col("power_basis", "Power basis"), Col("box", "Scale-up domain"), Col("note", "Note", keep=True)]
+           Col("power_basis", "Power basis"), Col("box", "Scale-up domain"),
+           Col("note", "Note", keep=True, kind="note")]
 
 
 def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: pd.Series,
@@ -176,7 +177,9 @@ def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: pd
     row["note"] = "; ".join(x for x in (
         f"no {precision.upper()} units: {prec.upper()} compute" if prec != precision else "",
         "no power figure (no TDP or system power published): no energy, so no $/M tok (buy) or tokens/kWh"
-        if not positive(row.get("tokens_per_kwh")) else "") if x)
+        if not positive(row.get("tokens_per_kwh")) else "",
+        "no market price of the chip (`chipcmp show` lists its prices, --price-kind order or cost uses others)"
+        if not positive(r.get("price_usd")) else "") if x)
     return row
 
 
@@ -253,7 +256,8 @@ def _notes(plan: ServePlan, fs: dict[str, Factor]) -> list[str]:
         + (f"{kv * plan.kv_bytes / 1024:,.0f} KiB per token ({m.attention})" if kv else "unknown (no shape)")
         + f"; prompt {plan.prompt:,} + output {plan.output:,} tokens.",
         f"Scenario {plan.scenario_used}: latency limits {limit} (MLPerf's where it defines them; --tpot-ms and "
-        "--ttft-ms override). Layout and batch: the most output per chip within them.",
+        "--ttft-ms override). Layout and batch: the most output per chip within them (TPn: tensor parallel over n "
+        "chips, EPn: experts spread over n chips; inside one scale-up domain unless it says 'over k domains').",
         "Out tok/s: end to end, prefill included (continuous batching); decode tok/s: the decode phase alone "
         "(batch ÷ TPOT ÷ chips), the figure disaggregated deployments publish.",
         (f"Calibrated on published runs of its class ({class_of(m.moe, plan.scenario_used)}: × {f.factor:.2f}, "

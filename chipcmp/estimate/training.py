@@ -130,17 +130,17 @@ def _columns(plan: TrainPlan, label: str, sized: bool) -> list[Col]:
             Col("chip_hours", "Chip-hours", True, kind="estimate", keep=True),
             Col("chip_hours_range", "range", keep=True)]
     if plan.chips is not None:
-        cols.append(Col("days", f"Days on {plan.chips:,} chips", True))
+        cols.append(Col("days", f"Days on {plan.chips:,} chips", True, keep=True))
     elif plan.days is not None:
-        cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="count"))
+        cols.append(Col("cluster_chips", f"Chips for {plan.days:g} days", True, kind="count", keep=True))
     cols.append(Col("energy_mwh", "Energy (MWh)", True))
     cols.append(Col("power_basis", "Power basis"))
     if plan.kwh_usd:
-        cols.append(Col("electricity_usd", "Electricity (USD)", True))
+        cols.append(Col("electricity_usd", "Electricity (USD)", True, keep=True))  # asked by --kwh-price
     if sized:
-        cols.append(Col("hardware_usd", "Hardware (USD)", True))
+        cols.append(Col("hardware_usd", "Hardware (USD)", True, keep=True))
     if plan.rent_usd_hour:
-        cols.append(Col("rental_usd", "Rental (USD)", True))
+        cols.append(Col("rental_usd", "Rental (USD)", True, keep=True))  # asked by --rent
     return cols
 
 

@@ -191,6 +191,24 @@ def _layout(result: Result, frame: pd.DataFrame, bars: bool) -> list[_Column]:
     return out
 
 
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def footnotes(columns: list[_Column], kinds: dict[str, str]) -> list[str]:
+    """Long notes as footnotes: each note column's cells become markers (¹ ²), each distinct note (a cell's
+    '; '-separated parts) written once below the table, so a row stays one line. Returns the footnote lines."""
+    texts: dict[str, str] = {}
+    for c in columns:
+        if kinds.get(c.key) != "note":
+            continue
+        for i, cell in enumerate(c.cells):
+            parts = [p.strip() for p in cell.split("; ") if p.strip() and p.strip() != "—"]
+            marks = [texts.setdefault(p, str(len(texts) + 1).translate(_SUPERSCRIPT)) for p in parts]
+            c.cells[i] = ",".join(marks)
+        c.header = c.header if any(c.cells) else ""
+    return [f"{mark} {text}" for text, mark in texts.items()]
+
+
 def _table(title: Any = None) -> Any:
     """The one table style: a heavy rule under the header, no edges, one space between columns."""
     from rich import box
@@ -297,6 +315,7 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
 
     frame, messages = _limit(result.frame)
     columns, groups = merge_ratios(_layout(result, frame, bars), result.groups)
+    notes = [*footnotes(columns, {c.key: c.kind for c in result.columns}), *result.notes]
     hidden: list[str] = []
     if wide:
         pages, widths = [columns], {c.key: c.natural for c in columns}
@@ -327,12 +346,7 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
                 cells.append(Text(c.cells[r], style=style))
             table.add_row(*cells)
         console.print(table, width=max(console.width, _width(page, widths)) if wide else None, crop=not wide)
-    for line in result.notes:
-        text = clean(line)
-        if "://" in text:  # a URL must stay one piece to be clicked or copied: let the terminal wrap the line
-            console.file.write(text + "\n")
-        else:  # prose wraps between words at the terminal's width
-            console.print(Text(text), overflow="fold")
+    _print_notes(console, notes)
     if hidden:
         shown = [h for h in hidden if h != "bars"]
         what = (f"hid {len(shown)} column{'s' * (len(shown) != 1)} ({', '.join(headers.get(h, h) for h in shown)})"
@@ -344,6 +358,17 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
     return messages
 
 
+def _print_notes(console: Console, notes: list[str]) -> None:
+    from rich.text import Text
+
+    for line in notes:
+        text = clean(line)
+        if "://" in text:  # a URL must stay one piece to be clicked or copied: let the terminal wrap the line
+            console.file.write(text + "\n")
+        else:  # prose wraps between words at the terminal's width
+            console.print(Text(text), overflow="fold")
+
+
 def render_plain(result: Result, out: IO[str], bars: bool = True) -> list[str]:
     """The table as plain text for pipes and files: aligned columns, no colour, no box-drawing characters.
 
@@ -352,6 +377,7 @@ def render_plain(result: Result, out: IO[str], bars: bool = True) -> list[str]:
     """
     frame, messages = _limit(result.frame)
     columns, _ = merge_ratios(_layout(result, frame, bars=bars), result.groups)
+    notes = [*footnotes(columns, {c.key: c.kind for c in result.columns}), *result.notes]
     widths = [max([len(c.header), *(len(x) for x in c.cells)]) for c in columns]
 
     def line(cells: list[str]) -> str:
@@ -364,7 +390,7 @@ def render_plain(result: Result, out: IO[str], bars: bool = True) -> list[str]:
     out.write("-+-".join("-" * w for w in widths) + "\n")
     for r in range(len(frame)):
         out.write(line([c.cells[r] for c in columns]).rstrip() + "\n")
-    for text in result.notes:
+    for text in notes:
         out.write(clean(text) + "\n")
     return messages
 
