@@ -352,7 +352,8 @@ def command(name: str | None = None, *, groups: tuple[str, ...] = ("filters", "o
         run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in params}
         if examples:
-            run.__doc__ = (fn.__doc__ or "").rstrip() + "\n\n\b\nExamples:\n" + "\n".join(f"  {e}" for e in examples)
+            run.__doc__ = (inspect.cleandoc(fn.__doc__ or "") + "\n\n\b\nExamples:\n"
+                           + "\n".join(f"  {e}" for e in examples))
         return app.command(name)(run)
 
     return decorate

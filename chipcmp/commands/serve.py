@@ -82,4 +82,6 @@ def serve(
         pue, rent, sys_.name if sys_ else "", replica,
         system_w=sys_.power_kw * 1000 / sys_.chips if sys_ and sys_.power_kw else None,
         scenario=scenario.value if scenario is not None else None, ttft_ms=ttft_ms, tokens_per_step=tokens_per_step)
-    return serving.serve(ctx.dataset, plan, chip_list, ctx.filters)
+    result = serving.serve(ctx.dataset, plan, chip_list, ctx.filters)
+    result.messages[:0] = inputs.alias_note(model, m)
+    return result

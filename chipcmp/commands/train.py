@@ -54,5 +54,7 @@ def train(
                               m.name if model else "", precision.value, mfu, n_chips, days, pue, kwh_price, rent,
                               sys_.power_kw * 1000 / sys_.chips if sys_ and sys_.power_kw else None,
                               sys_.name if sys_ else "")
-    return training.train(ctx.dataset, plan, chip_list, ctx.filters)
+    result = training.train(ctx.dataset, plan, chip_list, ctx.filters)
+    result.messages[:0] = inputs.alias_note(model, m)
+    return result
 

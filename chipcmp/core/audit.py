@@ -51,8 +51,8 @@ class Finding:
 
 # Checks between columns of one row: (code, numerator, denominator, op, threshold, message). The row is flagged
 # when numerator / denominator is `op` the threshold; each names a classic data-entry mistake.
-def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
-    """Audit `path` (the bundled CSV when None). Returns (findings as a Result, errors, warnings)."""
+def audit_file(path: Path | None = None, overlay: bool = False) -> tuple[Result, int, int]:
+    """Audit `path` (the bundled CSV when None; as an `--add` file if `overlay`): (findings, errors, warnings)."""
     import pandas as pd
 
     if path is None:
@@ -67,6 +67,9 @@ def audit_file(path: Path | None = None) -> tuple[Result, int, int]:
     else:
         shown = str(path)
         found, rows = file_findings(path, shown)
+        if overlay:
+            from chipcmp.core.overlay_rules import as_overlay
+            found = as_overlay(found, path)
     findings = [Finding(**f) for f in found]
     frame = pd.DataFrame([f.__dict__ for f in findings],
                          columns=["line", "chip", "column", "severity", "code", "message"])

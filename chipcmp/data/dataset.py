@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipcmp.data import bundle, schema
 from chipcmp.data.files import (
@@ -252,6 +252,24 @@ def _overlay(ds: Dataset, path: Path) -> None:
         for label in labels:
             ds.unsupported.setdefault(col, set()).add(relabel[label])
             ds.overridden[(str(relabel[label]), col)] = shown
+    _user_prices(ds, over, relabel, shown)
+
+
+def _user_prices(ds: Dataset, over: pd.DataFrame, relabel: dict[Any, Any], shown: str) -> None:
+    """A price from an overlay is that file's: its own range, kind and date where it gives them, else the price
+    alone as the user's (kind 'user'), never the bundled price's range or kind beside the user's figure."""
+    if "price_usd" not in over.columns:
+        return
+    for i in over.index[over["price_usd"].notna()]:
+        label, value = relabel[i], over.at[i, "price_usd"]
+        given = {c: over.at[i, c] if c in over.columns else None for c in
+                 ("price_usd_low", "price_usd_high", "price_kind", "price_source", "price_date")}
+        fill = {"price_usd_low": value, "price_usd_high": value, "price_kind": "user", "price_source": shown,
+                "price_date": None}
+        for col, default in fill.items():
+            v = given[col]
+            ds.frame.at[label, col] = v if isinstance(v, (str, float, int)) and v == v and v != "" else default  # noqa: PLR0124
+            ds.overridden[(str(label), col)] = shown
 
 
 def _override_price(ds: Dataset, spec: str) -> None:

@@ -62,6 +62,15 @@ def required_count(text: str, option: str) -> float:
     return parse_count(text, option)
 
 
+def alias_note(asked: str | None, m: Model) -> list[str]:
+    """'deepseek r1' is 'DeepSeek-V3': said on stderr when the catalogue answers a name with another model's row."""
+    from chipcmp.data.names import fold
+
+    if not asked or fold(asked) == fold(m.name):
+        return []
+    return [f"{asked!r} is {m.name!r} in the model catalogue (an alias: the same architecture and size)"]
+
+
 def model_from_options(model: str | None, params: str, active: str, what: str) -> Model:
     """The model to estimate: from the catalogue, or described by --params (and --active-params: a mixture of
     experts whenever fewer parameters are active than there are)."""

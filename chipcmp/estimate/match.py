@@ -81,8 +81,9 @@ def match(ds: Dataset, chip: str, other: str, count: int, by: str, model_flops: 
              "the chip's deployed power (a reference system's power ÷ chips; otherwise no hosts, network or cooling); "
              "cost is chips × the data's price (its kind and date: `chipcmp show`).",
              "Matching peak figures ignores what the interconnect and software deliver: a training cluster of "
-             "weaker chips also needs more communication. The metric rows disagree: choose the one your workload "
-             "is bound by."]
+             "weaker chips also needs more communication."
+             + (" The metric rows disagree: choose the one your workload is bound by."
+                if out["chips_needed"].nunique() > 1 else "")]
     if model_flops:
         notes.append(f"Training days at MFU {mfu:g} on BF16 dense peak for {model_flops:.3g} FLOPs.")
     return Result(out, cols, title=f"{an} to match {count:,} × {bn}", notes=notes,

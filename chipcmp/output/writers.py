@@ -47,6 +47,8 @@ def output_frame(result: Result) -> pd.DataFrame:
                 raise OutputError("a result is too large to represent (it overflowed); check the sizes given")
             if c.kind in ("int", "count") and np.all(np.isnan(v) | (v == np.round(v))):
                 fixed[c.key] = s.astype("Int64")
+        if c.kind == "row" and result.row_kinds and s.dtype.kind in "fO":
+            fixed[c.key] = _whole_rows(s, result.row_kinds)
     out = out.assign(**fixed) if fixed else out
     names = [c.out for c in result.columns]
     seen: set[str] = set()
@@ -58,6 +60,15 @@ def output_frame(result: Result) -> pd.DataFrame:
         seen.add(name)
         unique.append(name)
     return out.set_axis(unique, axis=1) if unique != list(out.columns) else out
+
+
+def _whole_rows(s: pd.Series, kinds: Sequence[str | None]) -> pd.Series:
+    """A compare column (one row per field): the rows of whole-number fields (year, dies) as integers."""
+    import pandas as pd
+
+    cells = [int(v) if k in ("int", "count") and isinstance(v, float) and v == v and v == round(v) else v  # noqa: PLR0124
+             for v, k in zip(s.to_numpy(dtype=object), kinds, strict=True)]
+    return pd.Series(cells, index=s.index, dtype=object)
 
 
 def _csv_frame(result: Result) -> pd.DataFrame:
