@@ -14,7 +14,7 @@ import typer
 
 # The commands, in the order `--help` lists them: importing a command's module registers it on the app.
 COMMANDS = ("list", "show", "compare", "rank", "export", "metrics", "audit", "controls", "models", "train", "serve",
-            "calibration", "systems", "match", "roofline", "plot")
+            "calibration", "systems", "match", "roofline", "plot", "plan")
 
 __all__ = ["COMMANDS", "main"]  # and `app`, built on first access (below)
 

@@ -41,6 +41,11 @@ class Rule:
     otherwise: str
     scope: tuple[str, tuple[str, ...]] | None = None  # (rule id, classes of it this rule applies to)
     out_of_scope: str = ""
+    # What a class means for a buyer in `licence_for`: "licence" (a US licence is required; the rule states no
+    # review policy here, so a plan treats it as not obtainable), "case-by-case" (kept, flagged), "denial"
+    # (presumption of denial: not obtainable). A class not listed needs no licence under this rule.
+    licence: tuple[tuple[str, str], ...] = ()
+    licence_for: tuple[str, ...] = ("CN", "MO")  # buyer countries (ISO) the licence requirement is modelled for
 
     @property
     def thresholds(self) -> list[Threshold]:
@@ -70,6 +75,7 @@ RULES: tuple[Rule, ...] = (
         "",
         (Outcome("3A090", ((TPP_4800, _ge("interconnect_gbs", 600, "bidirectional I/O ≥ 600 GB/s")),)),),
         otherwise="not controlled",
+        licence=(("3A090", "licence"),),
     ),
     Rule(
         "2023-10", "Advanced computing items (TPP and performance density)", "2023-11-17",
@@ -83,6 +89,7 @@ RULES: tuple[Rule, ...] = (
             )),
         ),
         otherwise="not 3A090",
+        licence=(("3A090.a", "licence"), ("3A090.b", "licence")),
     ),
     Rule(
         "2026-01", "Licence review policy for China and Macau (H200-class)", "2026-01-15",
@@ -93,6 +100,7 @@ RULES: tuple[Rule, ...] = (
         otherwise="presumption of denial",
         scope=("2023-10", ("3A090.a", "3A090.b")),
         out_of_scope="no 3A090 licence",
+        licence=(("case-by-case", "case-by-case"), ("presumption of denial", "denial")),
     ),
 )
 

@@ -125,7 +125,9 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> R
 NUMBERS = ("chips_per_replica", "batch", "tokens_s_chip", "tokens_s_chip_low", "tokens_s_chip_high",
            "decode_tokens_s_chip", "decode_tokens_s_chip_low", "decode_tokens_s_chip_high", "tokens_s_replica",
            "tpot_ms", "tokens_s_user", "ttft_s", "usd_per_mtok_buy", "usd_per_mtok_buy_low", "usd_per_mtok_buy_high",
-           "usd_per_mtok_rent", "tokens_per_kwh")
+           "usd_per_mtok_rent", "tokens_per_kwh", "prefill_tokens_s_chip", "prefill_tokens_s_chip_low",
+           "prefill_tokens_s_chip_high", "power_w", "usd_per_chip_hour", "usd_per_chip_hour_low",
+           "usd_per_chip_hour_high", "energy_usd_per_chip_hour", "price_usd", "price_usd_low", "price_usd_high")
 COLUMNS = [Col("name", "Name", keep=True), Col("chips_per_replica", "Chips / replica", True, kind="count", keep=True),
            Col("layout", "Layout"), Col("batch", "Batch", True, kind="count"),
            Col("tokens_s_chip", "Out tok/s per chip", True, kind="estimate", keep=True),
@@ -202,6 +204,10 @@ def _figures(plan: ServePlan, e: layout.Estimate, fs: dict[str, Factor], r: pd.S
         "tokens_per_kwh": per_chip * f.factor * 3600 / (watts * plan.pue / 1000) if watts else float("nan"),
     }
     out["tokens_range"] = f"{two_significant(per_chip * f.low)}–{two_significant(per_chip * f.high)}"
+    pf = pick(fs, class_of(moe, "prefill")) or f
+    prefill = plan.prompt / e.prefill_s / e.chips if e.prefill_s > 0 else float("nan")
+    out.update(prefill_tokens_s_chip=prefill * pf.factor, prefill_tokens_s_chip_low=prefill * pf.low,
+               prefill_tokens_s_chip_high=prefill * pf.high, power_w=watts or float("nan"))
     out.update(_costs(plan, per_chip, f, r, watts))
     return out
 
@@ -220,7 +226,14 @@ def _costs(plan: ServePlan, per_chip: float, f: Factor, r: pd.Series, watts: flo
 
     mid, low, high = buy(r.get("price_usd"), f.factor), buy(r.get("price_usd_low"), f.high), \
         buy(r.get("price_usd_high"), f.low)
-    return {"usd_per_mtok_buy": mid, "usd_per_mtok_buy_low": low, "usd_per_mtok_buy_high": high,
+    def hour(price: Any) -> float:  # one chip-hour bought: its price over --years plus its energy
+        return float(price) / (plan.years * 8760) + energy_h if positive(price) and watts else float("nan")
+
+    return {"price_usd": r.get("price_usd"), "price_usd_low": r.get("price_usd_low"),
+            "price_usd_high": r.get("price_usd_high"),
+            "usd_per_chip_hour": hour(r.get("price_usd")), "usd_per_chip_hour_low": hour(r.get("price_usd_low")),
+            "usd_per_chip_hour_high": hour(r.get("price_usd_high")), "energy_usd_per_chip_hour": energy_h,
+            "usd_per_mtok_buy": mid, "usd_per_mtok_buy_low": low, "usd_per_mtok_buy_high": high,
             "usd_range": f"{two_significant(low)}–{two_significant(high)}" if low == low else "",  # noqa: PLR0124
             "usd_per_mtok_rent": float(rent) / (mtok_h * f.factor) if positive(rent) else float("nan")}
 
