@@ -162,6 +162,17 @@ def _estimates(rows: list[Row]) -> list[dict[str, object]]:
     return out
 
 
+def chip_ratios(ds: Dataset) -> dict[str, list[float]]:
+    """Per chip: the median leave-one-out estimate ÷ published ratio of its fitted and held-out serving results,
+    and how many; an estimate for a chip whose own results sit far from 1 says so."""
+    by: dict[str, list[float]] = {}
+    for item in _estimates(_rows(ds)):
+        ratio = item.get("ratio")
+        if item["role"] != "record" and item["class"] != "training" and isinstance(ratio, float):
+            by.setdefault(str(item["chip"]), []).append(ratio)
+    return {c: [statistics.median(v), len(v)] for c, v in sorted(by.items())}
+
+
 def summary(table: pd.DataFrame) -> list[str]:
     """Per group (dense serving, MoE serving, training): the leave-one-out median and worst ratio of the fitted
     results, and the held-out results' ratios."""

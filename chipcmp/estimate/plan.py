@@ -187,7 +187,8 @@ SERVE_COLUMNS = [
     Col("usd_per_mtok_out", "$/M out", True, kind="estimate", keep=True), Col("out_range", "range", keep=True),
     Col("usd_per_mtok_in", "$/M in", True, kind="estimate"), Col("energy_musd_year", "Energy $M/yr", True,
                                                                 kind="estimate"),
-    Col("status", "Status", keep=True), Col("export", "Export", kind="note"), Col("note", "Note", kind="note"),
+    Col("status", "Status", keep=True), Col("export", "Export", kind="note", keep=True),
+    Col("note", "Note", kind="note", keep=True),
 ]
 
 
@@ -301,7 +302,7 @@ TRAIN_COLUMNS = [
     Col("days_range", "range", keep=True), Col("capex_musd", "Capex ($M)", True, kind="estimate", keep=True),
     Col("capex_range", "range"), Col("power_mw", "MW", True, kind="estimate", keep=True),
     Col("energy_mwh", "MWh", True, kind="estimate"), Col("status", "Status", keep=True),
-    Col("export", "Export", kind="note"),
+    Col("export", "Export", kind="note", keep=True),
 ]
 
 

@@ -88,6 +88,21 @@ def compute_precision(weights: str) -> str:
     return weights if bytes_per(weights) >= 1 else "bf16"
 
 
+CHECK_BAND = (0.67, 1.5)  # a chip's own published results outside this band of its estimates get a note
+
+
+def chip_checks(ds: Dataset) -> dict[str, list[float]]:
+    """Per chip, how its estimates compared with its own published results (median ratio, results)."""
+    from chipcmp.data import bundle
+
+    built = bundle.read() if ds.sources[0].label == "bundled" and len(ds.sources) == 1 else None
+    if built is not None and "chip_checks" in built:
+        return dict(built["chip_checks"])
+    from chipcmp.estimate.calibration import chip_ratios
+
+    return chip_ratios(ds)
+
+
 def factors(ds: Dataset) -> dict[str, Factor]:
     """The calibration factors: from the release's bundle for the bundled data, else computed."""
     from chipcmp.data import bundle
@@ -116,6 +131,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> R
     for c in ("layout", "box", "bound", "power_basis", "note", "tokens_range", "usd_range"):
         if c not in out.columns:
             out[c] = ""
+    _checked(out, chip_checks(ds))
     out = out.sort_values(["tokens_s_chip", "name"], ascending=[False, True], na_position="last", kind="mergesort")
     title = f"Serving {plan.model.name} ({'MoE' if plan.model.moe else 'dense'}), {p.label} compute, " \
             f"{plan.scenario_used} scenario"
@@ -183,6 +199,21 @@ def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: pd
         "no market price of the chip (`chipcmp show` lists its prices, --price-kind order or cost uses others)"
         if not positive(r.get("price_usd")) else "") if x)
     return row
+
+
+def _checked(out: pd.DataFrame, checks: dict[str, list[float]]) -> None:
+    """A note on each chip whose own published results the model misses by more than CHECK_BAND."""
+    if out.empty:
+        return
+    for i, name in out["name"].items():
+        ratio, n = checks.get(str(name), (1.0, 0))
+        estimated = out.at[i, "tokens_s_chip"] == out.at[i, "tokens_s_chip"]
+        if n and estimated and not CHECK_BAND[0] <= ratio <= CHECK_BAND[1]:
+            word = "optimistic" if ratio > 1 else "pessimistic"
+            text = (f"the model is {ratio:.1f}× {word} against this chip's own {int(n)} published result"
+                    f"{'s' * (n != 1)} (`chipcmp calibration`): read its figures near the "
+                    f"{'low' if ratio > 1 else 'high'} end of the range")
+            out.at[i, "note"] = "; ".join(x for x in (out.at[i, "note"], text) if x)
 
 
 def _figures(plan: ServePlan, e: layout.Estimate, fs: dict[str, Factor], r: pd.Series) -> dict[str, object]:
