@@ -145,7 +145,9 @@ def targets(big: Path | None, work: Path) -> list[Target]:
                   ["audit"], ["controls"], ["roofline", "--intensity", "100"], ["plot", "tdp_w", "bf16_tflops"],
                   ["train", "--model", "Llama 3.1 70B", "--tokens", "15T", "--chips", "4096"],
                   ["serve", "--model", "Llama 3.1 70B", "--weights", "fp8"], ["models"], ["systems"],
-                  ["match", "Ascend 910B", "--to", "H100", "--count", "10000", "--by", "all"], ["calibration"]):
+                  ["match", "Ascend 910B", "--to", "H100", "--count", "10000", "--by", "all"], ["calibration"],
+                  ["plan", "serve", "--model", "Llama 3.1 70B", "--weights", "fp8", "--output-rate", "100000"],
+                  ["plan", "train", "--model", "Llama 3.1 70B", "--tokens", "15T", "--days", "90"]):
         out.append(Target(" ".join(words), [*cc, *words], import_all, "import pandas, typer, rich.table",
                           1.15))
     if big is not None:

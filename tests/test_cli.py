@@ -11,7 +11,7 @@ import pytest
 from chipcmp.data import schema
 
 COMMANDS = ["list", "show", "compare", "rank", "export", "metrics", "audit", "controls", "train", "serve",
-            "roofline", "plot", "models", "systems", "match", "calibration"]
+            "roofline", "plot", "models", "systems", "match", "calibration", "plan"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

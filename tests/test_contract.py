@@ -37,6 +37,9 @@ DATA_COMMANDS = [
     ["roofline", "--intensity", "100"],
     ["plot", "memory_bw_tbs", "bf16_tflops"],
     ["plot", "--bar", "tpp", "--top", "5"],
+    ["plan", "serve", "H20", "Ascend 910C", "--model", "DeepSeek-V3", "--output-rate", "100000", "--buyer", "CN",
+     "--rule", "2023-10"],
+    ["plan", "train", "H100", "H20", "--model", "Llama 3.1 70B", "--tokens", "15T", "--days", "90"],
 ]
 
 

@@ -10,7 +10,7 @@ Every figure carries the low and high that the estimate's calibrated range and t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chipcmp.core.filters import Filters, select
@@ -129,24 +129,23 @@ def _span(low: float, high: float) -> str:
 # ---- serving ---------------------------------------------------------------------------------------------------
 
 def serve_candidates(ds: Dataset, sp: ServePlan, chips: list[str], filters: Filters, goal: Goal) -> pd.DataFrame:
-    """Each candidate's serving estimate: the chips in their box, then (unless a system was named) the pods."""
-    import pandas as pd
-
+    """Each candidate's serving estimate: the chips in their box, then (unless a system was named) the racks and
+    pods of the chips selected, in one pass."""
+    from chipcmp.data.systems import catalogue
     from chipcmp.estimate import serving
 
-    base = serving.serve(ds, sp, chips, filters).frame.assign(unit_name="", unit_chips=0)
-    base["chip"] = base["name"]
-    frames = [base]
+    extra = []
     if goal.pods and not sp.system_name:
         names = set(select(ds, chips, filters)["name"])
-        for s in pods(names):
-            w = s.power_kw * 1000 / s.chips if s.power_kw else None
-            one = serving.serve(ds, replace(sp, system_name=s.name, system_w=w), [s.chip], Filters()).frame
-            frames.append(one.assign(name=s.name, chip=s.chip, unit_name=s.name, unit_chips=s.chips))
-    return pd.concat(frames, ignore_index=True)
+        extra = [(s.name, s.chip, s.power_kw * 1000 / s.chips if s.power_kw else None) for s in pods(names)]
+    first = serving.serve(ds, sp, chips, filters, extra).frame
+    sized = {s.name: s.chips for s in catalogue()}
+    out = first.assign(unit_chips=[sized.get(s, 0) for s in first["system"]])
+    out["name"] = out["system"].where(out["system"] != "", out["chip"])
+    return out.reset_index(drop=True)
 
 
-def _serve_fleet(r: pd.Series, rate: float, sp: ServePlan) -> dict[str, Any]:
+def _serve_fleet(r: dict[str, Any], rate: float, sp: ServePlan) -> dict[str, Any]:
     """Replicas for `rate` output tokens/s at the estimate and at its range; chips, capex, power, $ per token."""
     cpr = int(r["chips_per_replica"])
     unit = int(r["unit_chips"]) or cpr
@@ -200,7 +199,7 @@ def plan_serve(ds: Dataset, sp: ServePlan, rate: float, goal: Goal, chips: list[
     check_range(rate, "--output-rate")
     cands, dropped = _export(serve_candidates(ds, sp, chips, filters, goal), ds, goal)
     rows, missing = [], []
-    for _, r in cands.iterrows():
+    for r in cands.to_dict("records"):
         if not _known(r["tokens_s_chip"]):
             missing.append(str(r["name"]))
             continue
@@ -306,7 +305,7 @@ TRAIN_COLUMNS = [
 ]
 
 
-def _train_fleet(r: pd.Series, tp: TrainPlan, unit: int) -> dict[str, Any]:
+def _train_fleet(r: dict[str, Any], tp: TrainPlan, unit: int) -> dict[str, Any]:
     """Chips for --days (or days on --chips) at the default MFU and at the ends of its range."""
     out: dict[str, Any] = {"name": r["name"], "chip": r["chip"], "export": r.get("export", ""), "feasible": True}
     hours = {"": r["chip_hours"], "_low": r["chip_hours_low"], "_high": r["chip_hours_high"]}
@@ -342,7 +341,7 @@ def plan_train(ds: Dataset, tp: TrainPlan, goal: Goal, chips: list[str], filters
                        price_usd_high=df.loc[base["name"], "price_usd_high"].to_numpy())
     cands, dropped = _export(base, ds, goal)
     rows, missing = [], []
-    for _, r in cands.iterrows():
+    for r in cands.to_dict("records"):
         if not _known(r["chip_hours"]):
             missing.append(str(r["name"]))
             continue

@@ -12,6 +12,7 @@ modelled, with the reason, never with a bound.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -115,16 +116,25 @@ def factors(ds: Dataset) -> dict[str, Factor]:
     return fit(ds)
 
 
-def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters) -> Result:
+def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters,
+          pods: Sequence[tuple[str, str, float | None]] = ()) -> Result:
     """Per chip: layout, output tokens/s per chip (end to end and decode) with ranges, time per output token,
-    time to first token, $ per million output tokens (purchase and rental), tokens per kWh."""
+    time to first token, $ per million output tokens (purchase and rental), tokens per kWh. `pods` (system name,
+    its chip, its watts per chip) add one row each for a chip of the selection served in that system."""
     import pandas as pd
 
     plan.check()
     p = check_precision(plan.precision)
     df = select(ds, chips, filters)
     fs = factors(ds)
-    out = pd.DataFrame([_chip_row(ds, plan, p.name, label, r, fs) for label, r in df.iterrows()])
+    rows = [{**_chip_row(ds, plan, p.name, label, r, fs), "chip": r["name"], "system": ""}
+            for label, r in df.iterrows()]
+    by_name = {str(r["name"]): (label, r) for label, r in df.iterrows()}
+    for system, chip, watts in pods:
+        label, r = by_name[chip]
+        in_pod = replace(plan, system_name=system, system_w=watts)
+        rows.append({**_chip_row(ds, in_pod, p.name, label, r, fs), "chip": chip, "system": system})
+    out = pd.DataFrame(rows)
     for c in NUMBERS:
         if c not in out.columns:
             out[c] = float("nan")
