@@ -46,6 +46,9 @@ def frame(ds: Dataset) -> pd.DataFrame:
     table["chip_known"] = table["chip"].isin(chips.index)
     for col in CHIP_INPUTS:
         table[f"chip_{col}"] = table["chip"].map(chips[col]).astype("float64")
+    # the scope is always said: without a stated power, the per-kW figures rest on the chips' TDP alone
+    unstated = table["power_kw"].isna() & table["chip_tdp_w"].notna()
+    table.loc[unstated, "power_scope"] = "chips (TDP)"
     return table.set_index("name", drop=False)
 
 
@@ -85,8 +88,15 @@ def systems(ds: Dataset, names: list[str], vendor: tuple[str, ...], metric: str 
         messages.append(f"no totals for systems whose chip is not in the data loaded: {', '.join(missing)}")
     out = with_metrics(df, None, SYSTEMS)
     cols = columns_for(LIST_COLUMNS, registry=SYSTEMS)
+    per_kw = bool(metric) and "per_kw" in str(metric)
     cols = [Col(c.key, c.header, c.numeric, c.bar, "count" if c.key in ("chips", "scaleup_domain") else c.kind,
-                keep=c.key in KEEP or c.key == metric, unit=c.unit) for c in cols]
+                keep=c.key in KEEP or c.key == metric or (per_kw and c.key == "power_scope"), unit=c.unit)
+            for c in cols]
+    scopes = sorted({s.split()[0] for s in out["power_scope"] if isinstance(s, str) and s})
+    if per_kw and len(scopes) > 1:
+        messages.append(f"per kW mixes power scopes ({', '.join(scopes)}): a rack's or pod's power carries CPUs, "
+                        "network and cooling a chips-only figure does not: compare rows of one scope ('Power "
+                        "covers')")
     notes = ["Totals are chips × the chip's dense figures; 'Vendor' is the system vendor's own total where "
              "published (a ratio off 1.00× means clocks, power caps or a different basis).",
              "PFLOPS per kW uses the system's stated power and what it covers (rack, pod, chips); without one, the "

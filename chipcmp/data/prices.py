@@ -14,7 +14,6 @@ region is borrowed for another's price.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 from chipcmp.data import schema
@@ -135,7 +134,7 @@ def purchase(observed: list[Offer], kind: str = "any") -> Price | None:
     best = min(order.index(o.kind) for o in same)
     same = [o for o in same if order.index(o.kind) == best]
     window = [o.usd for o in pool if _months(latest) - _months(o.date) <= RANGE_MONTHS]
-    usd = statistics.median(o.usd for o in same)
+    usd = _median(o.usd for o in same)
     note = " (a kit price ÷ its chips: no market price of the chip itself)" if stand_in else ""
     return Price(usd, min(window), max(window), same[0].kind, latest, _describe(same, usd) + note)
 
@@ -148,7 +147,7 @@ def rental(observed: list[Offer], rent_kind: str = "on-demand") -> Price | None:
         return None
     latest = max(o.date for o in pool)
     same = [o for o in pool if o.date == latest]
-    usd = statistics.median(o.usd for o in same)
+    usd = _median(o.usd for o in same)
     return Price(usd, min(o.usd for o in same), max(o.usd for o in same), same[0].rent_kind or "rental", latest,
                  _describe(same, usd))
 
@@ -172,3 +171,10 @@ def _describe(same: list[Offer], usd: float) -> str:
 def _money(amount: float, currency: str) -> str:
     symbol = _SYMBOL.get(currency, currency + " ")
     return f"{symbol}{amount:,.0f}" if amount >= 100 else f"{symbol}{amount:,.2f}"
+
+
+def _median(values: object) -> float:
+    """statistics.median, imported when needed: `--help` and completion import this module."""
+    import statistics
+
+    return statistics.median(values)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ the estimate made without it (leave-one-out) and the held-out results against th
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 # MLPerf Inference latency limits (loadgen mlperf.conf): (TTFT ms, TPOT ms) per scenario; Offline has none.
@@ -43,7 +42,7 @@ class Factor:
     def of(cls, ratios: list[float]) -> Factor | None:
         if not ratios:
             return None
-        return cls(statistics.median(ratios), min(ratios), max(ratios), len(ratios))
+        return cls(_median(ratios), min(ratios), max(ratios), len(ratios))
 
 
 def class_of(moe: bool, scenario: str) -> str:
@@ -60,3 +59,10 @@ def pick(factors: dict[str, Factor], cls: str) -> Factor | None:
     if own is not None and own.n >= MIN_RESULTS:
         return own
     return factors.get(cls.split(maxsplit=1)[0]) or own
+
+
+def _median(values: object) -> float:
+    """statistics.median, imported when needed: `--help` and completion import this module."""
+    import statistics
+
+    return statistics.median(values)  # type: ignore[arg-type]
