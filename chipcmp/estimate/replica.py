@@ -165,7 +165,7 @@ def best(shape: Shape, chip: Chip, fixed: int | None = None, batch: int | None =
         for b in (batch,) if batch is not None else BATCHES:
             e = estimate(shape, chip, n, b)
             if e is None or not _meets(shape, e):
-                continue
+                break  # a larger batch holds more KV cache and takes longer per step: it fails too
             if found is None or _key(e, chip) > _key(found, chip):
                 found = e
     return found
