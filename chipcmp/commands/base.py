@@ -203,7 +203,8 @@ app = typer.Typer(
          "\b\nExamples:\n"
          "  chipcmp compare 'Ascend 910B' H100 H20\n"
          "  chipcmp rank --metric bf16_tflops_per_watt --top 10\n"
-         "  chipcmp controls --near 10%",
+         "  chipcmp controls --near 10%\n"
+         "  chipcmp plan serve --model DeepSeek-V3 --output-rate 2000000 --buyer CN --rule 2023-10",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain click help: typer's rich help imports rich.markdown and markdown-it, which alone cost more than
