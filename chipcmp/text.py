@@ -80,6 +80,13 @@ def shorten_words(message: str, width: int = 60) -> str:
     return _LONG_WORD.sub(lambda m: m.group(0) if "/" in m.group(0) else shorten(m.group(0), width), message)
 
 
+def span(low: float, high: float) -> str:
+    """An estimate's range, '120–330', or '—' where an end is unknown or nothing varies (inputs the user fixed)."""
+    if not (low > 0 and high > 0) or low == high:  # NaN compares false: unknown
+        return "—"
+    return f"{two_significant(low)}–{two_significant(high)}"
+
+
 def two_significant(v: float) -> str:
     """An estimate to two significant digits (2,100; 0.34): its error is tens of percent, so no more are shown."""
     import math

@@ -78,20 +78,9 @@ def _complete_chip(incomplete: str) -> list[str]:
 
 
 def _system_names() -> list[str]:
-    from chipcmp.data.files import bundled_dir
+    from chipcmp.data.systems import catalogue
 
-    try:
-        import csv
-
-        with open(bundled_dir() / "systems.csv", encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError):
-        return []
-    out = []
-    for r in rows:
-        out.append(r.get("name") or "")
-        out += (r.get("aliases") or "").split("|")
-    return [n for n in out if n.strip()]
+    return [n for s in catalogue() for n in (s.name, *s.aliases)]
 
 
 def _complete_system(incomplete: str) -> list[str]:

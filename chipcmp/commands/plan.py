@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chipcmp.commands.base import ActiveOpt, ChipsArg, ModelOpt, ParamsOpt, Precision, command
-from chipcmp.commands.serve import Scenario
+from chipcmp.commands.serve import (
+    OutputTokensOpt,
+    PromptOpt,
+    Scenario,
+    ScenarioOpt,
+    TokensPerStepOpt,
+    TpotOpt,
+    TtftOpt,
+)
 from chipcmp.estimate.formulas import DEFAULT_MFU
 from chipcmp.estimate.rules import RULE_BY_ID
 from chipcmp.ranges import checker
@@ -14,6 +22,8 @@ from chipcmp.ranges import checker
 if TYPE_CHECKING:
     from chipcmp.commands.context import Context
     from chipcmp.core.result import Result
+    from chipcmp.data.models import Model
+    from chipcmp.estimate.plan import Goal
 
 
 class Workload(str, enum.Enum):
@@ -58,22 +68,15 @@ def plan(
     output_rate: Annotated[float | None, typer.Option("--output-rate", callback=checker("--output-rate"),
                                                       metavar="TOK/S", help="serve: output tokens per second "
                                                       "the fleet sustains.")] = None,
-    scenario: Annotated[Scenario | None, typer.Option("--scenario", case_sensitive=False, show_default=False,
-                                                      help="serve: MLPerf's latency limits (default: server).")
-                        ] = None,
-    tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", callback=checker("--tpot-ms"), metavar="MS",
-                                                  help="serve: limit on the time per output token.")] = None,
-    ttft_ms: Annotated[float | None, typer.Option("--ttft-ms", callback=checker("--ttft-ms"), metavar="MS",
-                                                  help="serve: limit on the time to first token.")] = None,
+    scenario: ScenarioOpt = None,
+    tpot_ms: TpotOpt = None,
+    ttft_ms: TtftOpt = None,
     weights: Annotated[Precision | None, typer.Option("--weights", case_sensitive=False, show_default=False,
                                                       help="serve: weight precision (default: the model's).")
                        ] = None,
-    prompt: Annotated[int, typer.Option("--prompt", callback=checker("--prompt"), metavar="TOKENS",
-                                        help="serve: prompt length.")] = 2048,
-    output_tokens: Annotated[int, typer.Option("--output-tokens", callback=checker("--output-tokens"),
-                                               metavar="TOKENS", help="serve: tokens per request.")] = 512,
-    tokens_per_step: Annotated[float, typer.Option("--tokens-per-step", callback=checker("--tokens-per-step"),
-                                                   metavar="T", help="serve: tokens per decode step (MTP).")] = 1.0,
+    prompt: PromptOpt = 2048,
+    output_tokens: OutputTokensOpt = 512,
+    tokens_per_step: TokensPerStepOpt = 1.0,
     years: Annotated[float, typer.Option("--years", callback=checker("--years"),
                                          help="serve: years to spread the price over.")] = 4.0,
     tokens: Annotated[str, typer.Option("--tokens", "-t", metavar="N", show_default=False,
@@ -129,17 +132,18 @@ def _refuse_other(workload: Workload, given: set[str]) -> None:
         raise UsageError("plan serve needs --output-rate TOK/S, the output tokens per second to sustain")
 
 
-def _serve(ctx: "Context", m: object, goal: object, rate: float | None, chips: list[str], scenario: object,
-           tpot_ms: float | None, ttft_ms: float | None, weights: object, shape: tuple) -> "Result":
+def _serve(ctx: "Context", m: "Model", goal: "Goal", rate: float | None, chips: list[str],
+           scenario: Scenario | None, tpot_ms: float | None, ttft_ms: float | None, weights: Precision | None,
+           shape: tuple[int, int, float, float, float, float]) -> "Result":
     from chipcmp.estimate import plan as plan_
     from chipcmp.estimate import serving
     from chipcmp.estimate.formulas import bytes_per
 
     prompt, output_tokens, tokens_per_step, years, kwh_price, pue = shape
-    wts = weights.value if weights is not None else (m.native or "bf16")  # type: ignore[attr-defined]
-    sp = serving.ServePlan(m, bytes_per(wts), bytes_per("bf16"), serving.compute_precision(wts), prompt,  # type: ignore[arg-type]
+    wts = weights.value if weights is not None else (m.native or "bf16")
+    sp = serving.ServePlan(m, bytes_per(wts), bytes_per("bf16"), serving.compute_precision(wts), prompt,
                            output_tokens, None, tpot_ms, years, kwh_price, pue,
-                           scenario=scenario.value if scenario is not None else None,  # type: ignore[attr-defined]
+                           scenario=scenario.value if scenario is not None else None,
                            ttft_ms=ttft_ms, tokens_per_step=tokens_per_step)
-    assert rate is not None
-    return plan_.plan_serve(ctx.dataset, sp, rate, goal, chips, ctx.filters)  # type: ignore[arg-type]
+    assert rate is not None  # _refuse_other demands --output-rate for plan serve
+    return plan_.plan_serve(ctx.dataset, sp, rate, goal, chips, ctx.filters)

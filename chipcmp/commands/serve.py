@@ -11,6 +11,26 @@ from chipcmp.ranges import checker
 
 Scenario = enum.Enum("Scenario", [(s, s) for s in SCENARIOS], type=str)  # type: ignore[misc]
 
+
+# The serving shape's options, shared with `plan serve`.
+ScenarioOpt = Annotated[Scenario | None, typer.Option(
+    "--scenario", case_sensitive=False, show_default=False,
+    help="MLPerf's latency limits: offline (none), server (TTFT 2 s, TPOT 200 ms for Llama 2 70B) or "
+         "interactive (450 ms, 40 ms). Default: server.")]
+PromptOpt = Annotated[int, typer.Option("--prompt", callback=checker("--prompt"), metavar="TOKENS",
+                                        help="Prompt length.")]
+OutputTokensOpt = Annotated[int, typer.Option("--output-tokens", callback=checker("--output-tokens"),
+                                              metavar="TOKENS", help="Tokens generated per request.")]
+TpotOpt = Annotated[float | None, typer.Option("--tpot-ms", callback=checker("--tpot-ms"), metavar="MS",
+                                               help="Limit on the time per output token (overrides the "
+                                                    "scenario's).")]
+TtftOpt = Annotated[float | None, typer.Option("--ttft-ms", callback=checker("--ttft-ms"), metavar="MS",
+                                               help="Limit on the time to first token (overrides the "
+                                                    "scenario's).")]
+TokensPerStepOpt = Annotated[float, typer.Option(
+    "--tokens-per-step", callback=checker("--tokens-per-step"), metavar="T",
+    help="Mean tokens a decode step yields (multi-token prediction or speculative decoding).")]
+
 if TYPE_CHECKING:
     from chipcmp.commands.context import Context
     from chipcmp.core.result import Result
@@ -33,26 +53,15 @@ def serve(
     precision: Annotated[Precision | None, typer.Option("--precision", show_default=False, case_sensitive=False,
                                                         help="Compute precision (default: the weights', BF16 for "
                                                              "4-bit weights).")] = None,
-    scenario: Annotated[Scenario | None, typer.Option(
-        "--scenario", case_sensitive=False, show_default=False,
-        help="MLPerf's latency limits: offline (none), server (TTFT 2 s, TPOT 200 ms for Llama 2 70B) or "
-             "interactive (450 ms, 40 ms). Default: server.")] = None,
-    prompt: Annotated[int, typer.Option("--prompt", callback=checker("--prompt"),
-                                        metavar="TOKENS", help="Prompt length.")] = 2048,
-    output_tokens: Annotated[int, typer.Option("--output-tokens", callback=checker("--output-tokens"),
-                                               metavar="TOKENS", help="Tokens generated per request.")] = 512,
+    scenario: ScenarioOpt = None,
+    prompt: PromptOpt = 2048,
+    output_tokens: OutputTokensOpt = 512,
     batch: Annotated[str, typer.Option("--batch", metavar="N|auto",
                                        help="Concurrent sequences per replica, or auto: the most output within "
                                             "the latency limits.")] = "auto",
-    tpot_ms: Annotated[float | None, typer.Option("--tpot-ms", callback=checker("--tpot-ms"), metavar="MS",
-                                                  help="Limit on the time per output token (overrides the "
-                                                       "scenario's).")] = None,
-    ttft_ms: Annotated[float | None, typer.Option("--ttft-ms", callback=checker("--ttft-ms"), metavar="MS",
-                                                  help="Limit on the time to first token (overrides the "
-                                                       "scenario's).")] = None,
-    tokens_per_step: Annotated[float, typer.Option(
-        "--tokens-per-step", callback=checker("--tokens-per-step"), metavar="T",
-        help="Mean tokens a decode step yields (multi-token prediction or speculative decoding).")] = 1.0,
+    tpot_ms: TpotOpt = None,
+    ttft_ms: TtftOpt = None,
+    tokens_per_step: TokensPerStepOpt = 1.0,
     replica: Annotated[int | None, typer.Option("--replica", callback=checker("--replica"), metavar="CHIPS",
                                                 help="Chips per replica (the tool picks the layout: tensor or "
                                                      "expert parallel; default: the best).")] = None,

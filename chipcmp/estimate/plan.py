@@ -19,7 +19,7 @@ from chipcmp.errors import UsageError
 from chipcmp.estimate import obtainable
 from chipcmp.estimate.boxes import BOX_CHIPS
 from chipcmp.ranges import check_range
-from chipcmp.text import two_significant
+from chipcmp.text import span, two_significant
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -105,7 +105,7 @@ def _constrain(row: dict[str, Any], goal: Goal, unit: int, per_chip: tuple[float
     out["chips_low"] = out["chips_high"] = chips  # a fixed fleet: the uncertainty is now in what it gives
     if per_chip is not None:
         rate, lo, hi = (chips * x for x in per_chip)
-        out["status"] += f", {two_significant(rate)} tok/s ({_span(lo, hi)})"
+        out["status"] += f", {two_significant(rate)} tok/s ({span(lo, hi)})"
     return out
 
 
@@ -117,13 +117,6 @@ def _names(names: Any, most: int = 8) -> str:
 
 def _known(v: object) -> bool:
     return isinstance(v, (int, float)) and v == v and not math.isinf(v)  # noqa: PLR0124
-
-
-def _span(low: float, high: float) -> str:
-    """'120–330', or '—' where unknown or where nothing varies (a fixed fleet, a fixed deadline)."""
-    if not (_known(low) and _known(high) and low > 0) or low == high:
-        return "—"
-    return f"{two_significant(low)}–{two_significant(high)}"
 
 
 # ---- serving ---------------------------------------------------------------------------------------------------
@@ -162,11 +155,9 @@ def _serve_fleet(r: dict[str, Any], rate: float, sp: ServePlan) -> dict[str, Any
     out: dict[str, Any] = {"name": r["name"], "chip": r["chip"], "layout": r["layout"], "chips": n,
                            "chips_low": n_low, "chips_high": n_high, "export": r.get("export", ""),
                            "units": n / unit if r["unit_chips"] else float("nan"), "feasible": True}
-    for key, price in (("capex_musd", "price_usd"),):
-        out[key] = n * r[price] / 1e6 if _known(r[price]) else float("nan")
-        out[key + "_low"] = n_low * r["price_usd_low"] / 1e6 if _known(r["price_usd_low"]) else float("nan")
-        out[key + "_high"] = n_high * r["price_usd_high"] / 1e6 if _known(r["price_usd_high"]) else float("nan")
     for suffix, chips_ in (("", n), ("_low", n_low), ("_high", n_high)):
+        price = r["price_usd" + suffix]
+        out["capex_musd" + suffix] = chips_ * price / 1e6 if _known(price) else float("nan")
         out["power_mw" + suffix] = chips_ * w / 1e6 if _known(w) else float("nan")
     out["energy_musd_year"] = out["power_mw"] * 1000 * sp.pue * sp.kwh_usd * HOURS_PER_YEAR / 1e6
     out["decode_rate"], out["energy_h"] = r["decode_tokens_s_chip"], r["energy_usd_per_chip_hour"]
@@ -247,7 +238,7 @@ def _finish(out: pd.DataFrame, key: str) -> pd.DataFrame:
     for base, label in (("chips", "chips_range"), ("capex_musd", "capex_range"), ("usd_per_mtok_out", "out_range"),
                         ("days", "days_range")):
         if f"{base}_low" in out.columns:
-            out[label] = [_span(a, b) for a, b in zip(out[f"{base}_low"], out[f"{base}_high"], strict=True)]
+            out[label] = [span(a, b) for a, b in zip(out[f"{base}_low"], out[f"{base}_high"], strict=True)]
     if "feasible" not in out.columns:
         out["feasible"] = True
     out["feasible"] = out["feasible"].fillna(True).astype(bool)
@@ -256,24 +247,29 @@ def _finish(out: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _verdict_serve(out: pd.DataFrame, sp: ServePlan, goal: Goal) -> str:
-    """Which option wins, by how much, whether the ranges overlap, and the price that would change the answer."""
+    """The winner, then the chip price below which each of the next options would win on $ per token."""
     key = SERVE_ORDER[goal.by]
-    ok = out[out["feasible"] & out[key].notna()] if not out.empty else out
-    if ok.empty:
-        return "Verdict: no option meets the constraints with known figures."
-    best = ok.iloc[0]
-    if len(ok) == 1:
-        text = f"Verdict: {best['name']} is the only option with known figures ({_fmt(best, key)})."
-    else:
-        second = ok.iloc[1]
-        overlap = ("; their ranges overlap, so the order is not certain" if key == "usd_per_mtok_out" and
-                   second["usd_per_mtok_out_low"] <= best["usd_per_mtok_out_high"] else "")
-        text = (f"Verdict: {best['name']} wins on {goal.by} ({_fmt(best, key)}), {second[key] / best[key]:.1f}× "
-                f"better than {second['name']} ({_fmt(second, key)}){overlap}.")
-    if key != "usd_per_mtok_out":
+    text, best = _verdict(out, key, goal.by)
+    if best is None or key != "usd_per_mtok_out":
         return text
     others = out[(out["name"] != best["name"]) & out["feasible"]].head(3)
     return text + "".join(_breakeven(best, r, sp) for _, r in others.iterrows())
+
+
+def _verdict(out: pd.DataFrame, key: str, by: str) -> tuple[str, pd.Series | None]:
+    """Which option wins on `key`, by how much over the next, and whether their ranges overlap; and the winner."""
+    ok = out[out["feasible"] & out[key].notna()] if not out.empty else out
+    if ok.empty:
+        return "Verdict: no option meets the constraints with known figures.", None
+    best = ok.iloc[0]
+    if len(ok) == 1:
+        return f"Verdict: {best['name']} is the only option with known figures ({_fmt(best, key)}).", best
+    second = ok.iloc[1]
+    low, high = f"{key}_low", f"{key}_high"
+    overlap = ("; their ranges overlap, so the order is not certain" if low in ok.columns and
+               second[low] <= best[high] else "")
+    return (f"Verdict: {best['name']} wins on {by} ({_fmt(best, key)}), {second[key] / best[key]:.1f}× better than "
+            f"{second['name']} ({_fmt(second, key)}){overlap}.", best)
 
 
 def _fmt(row: pd.Series, key: str) -> str:
@@ -350,7 +346,7 @@ def plan_train(ds: Dataset, tp: TrainPlan, goal: Goal, chips: list[str], filters
     what = tp.model or "the model"
     title = f"Training {what} on {tp.tokens / 1e12:g}T tokens" + (f" in {tp.days:g} days" if tp.days else
                                                                  f" on {tp.chips:,} chips")
-    notes = [_verdict_train(out, goal), *dropped,
+    notes = [_verdict(out, TRAIN_ORDER[goal.by], goal.by)[0], *dropped,
              *([f"No estimate for {len(missing)} options ({_names(missing)}): no BF16 figure."] if missing else []),
              f"At MFU {tp.mfu:g}; ranges at the MFU range published runs imply (`chipcmp calibration`) and the "
              "price range. MW: chips × the power basis (no PUE).", obtainable_note(goal)]
@@ -358,16 +354,3 @@ def plan_train(ds: Dataset, tp: TrainPlan, goal: Goal, chips: list[str], filters
                   assumptions={"tokens": tp.tokens, "days": tp.days, "chips": tp.chips, "mfu": tp.mfu,
                                "by": goal.by, "budget_usd": goal.budget_usd, "power_mw": goal.power_mw,
                                "buyer": goal.buyer, "rule": goal.rule})
-
-
-def _verdict_train(out: pd.DataFrame, goal: Goal) -> str:
-    key = TRAIN_ORDER[goal.by]
-    ok = out[out["feasible"] & out[key].notna()] if not out.empty else out
-    if ok.empty:
-        return "Verdict: no option meets the constraints with known figures."
-    best = ok.iloc[0]
-    if len(ok) == 1:
-        return f"Verdict: {best['name']} is the only option with known figures ({_fmt(best, key)})."
-    second = ok.iloc[1]
-    return (f"Verdict: {best['name']} wins on {goal.by} ({_fmt(best, key)}), {second[key] / best[key]:.1f}× "
-            f"better than {second['name']} ({_fmt(second, key)}).")

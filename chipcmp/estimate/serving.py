@@ -26,7 +26,7 @@ from chipcmp.estimate.formulas import bytes_per, power_basis
 from chipcmp.estimate.replica import DEFAULT_BW_EFF, DEFAULT_COMPUTE_EFF, efficiencies, not_modelled, positive
 from chipcmp.estimate.scenarios import SCENARIOS, Factor, class_of, limits, pick
 from chipcmp.ranges import check_range
-from chipcmp.text import two_significant
+from chipcmp.text import span
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,16 +89,24 @@ def compute_precision(weights: str) -> str:
     return weights if bytes_per(weights) >= 1 else "bf16"
 
 
+def _built(ds: Dataset, key: str) -> Any:
+    """What the release's bundle computed under `key`, when the data is the bundled data alone; else None."""
+    from chipcmp.data import bundle
+
+    if ds.sources[0].label != "bundled" or len(ds.sources) != 1:
+        return None
+    built = bundle.read()
+    return built.get(key) if built is not None else None
+
+
 CHECK_BAND = (0.67, 1.5)  # a chip's own published results outside this band of its estimates get a note
 
 
 def chip_checks(ds: Dataset) -> dict[str, list[float]]:
     """Per chip, how its estimates compared with its own published results (median ratio, results)."""
-    from chipcmp.data import bundle
-
-    built = bundle.read() if ds.sources[0].label == "bundled" and len(ds.sources) == 1 else None
-    if built is not None and "chip_checks" in built:
-        return dict(built["chip_checks"])
+    built = _built(ds, "chip_checks")
+    if built is not None:
+        return dict(built)
     from chipcmp.estimate.calibration import chip_ratios
 
     return chip_ratios(ds)
@@ -106,11 +114,9 @@ def chip_checks(ds: Dataset) -> dict[str, list[float]]:
 
 def factors(ds: Dataset) -> dict[str, Factor]:
     """The calibration factors: from the release's bundle for the bundled data, else computed."""
-    from chipcmp.data import bundle
-
-    built = bundle.read() if ds.sources[0].label == "bundled" and len(ds.sources) == 1 else None
-    if built is not None and "factors" in built:
-        return {c: Factor(*v) for c, v in built["factors"].items()}
+    built = _built(ds, "factors")
+    if built is not None:
+        return {c: Factor(*v) for c, v in built.items()}
     from chipcmp.estimate.calibration import factors as fit
 
     return fit(ds)
@@ -244,7 +250,7 @@ def _figures(plan: ServePlan, e: layout.Estimate, fs: dict[str, Factor], r: pd.S
         "tokens_s_user": plan.tokens_per_step / e.step_s, "ttft_s": e.ttft_s, "power_basis": basis,
         "tokens_per_kwh": per_chip * f.factor * 3600 / (watts * plan.pue / 1000) if watts else float("nan"),
     }
-    out["tokens_range"] = f"{two_significant(per_chip * f.low)}–{two_significant(per_chip * f.high)}"
+    out["tokens_range"] = span(per_chip * f.low, per_chip * f.high)
     pf = pick(fs, class_of(moe, "prefill")) or f
     prefill = plan.prompt / e.prefill_s / e.chips if e.prefill_s > 0 else float("nan")
     out.update(prefill_tokens_s_chip=prefill * pf.factor, prefill_tokens_s_chip_low=prefill * pf.low,
@@ -275,7 +281,7 @@ def _costs(plan: ServePlan, per_chip: float, f: Factor, r: pd.Series, watts: flo
             "usd_per_chip_hour": hour(r.get("price_usd")), "usd_per_chip_hour_low": hour(r.get("price_usd_low")),
             "usd_per_chip_hour_high": hour(r.get("price_usd_high")), "energy_usd_per_chip_hour": energy_h,
             "usd_per_mtok_buy": mid, "usd_per_mtok_buy_low": low, "usd_per_mtok_buy_high": high,
-            "usd_range": f"{two_significant(low)}–{two_significant(high)}" if low == low else "",  # noqa: PLR0124
+            "usd_range": span(low, high),
             "usd_per_mtok_rent": float(rent) / (mtok_h * f.factor) if positive(rent) else float("nan")}
 
 

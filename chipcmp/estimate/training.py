@@ -17,6 +17,7 @@ from chipcmp.errors import UsageError
 from chipcmp.estimate.formulas import DEFAULT_MFU, MFU_RANGE, power_basis, training_flops
 from chipcmp.estimate.inputs import human_count
 from chipcmp.ranges import check_range
+from chipcmp.text import span
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,7 +82,7 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     # the range: at the highest and lowest MFU published runs imply, unless the user fixed the MFU
     low, high = (MFU_RANGE[1], MFU_RANGE[0]) if plan.mfu == DEFAULT_MFU else (plan.mfu, plan.mfu)
     out["chip_hours_low"], out["chip_hours_high"] = flops / (peak * low) / 3600.0, flops / (peak * high) / 3600.0
-    out["chip_hours_range"] = [_span(a, b) for a, b in zip(out["chip_hours_low"], out["chip_hours_high"], strict=True)]
+    out["chip_hours_range"] = [span(a, b) for a, b in zip(out["chip_hours_low"], out["chip_hours_high"], strict=True)]
     if plan.chips is not None:
         out["cluster_chips"] = float(plan.chips)
         out["days"] = out["chip_hours"] / plan.chips / 24.0
@@ -115,14 +116,6 @@ def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> R
     return Result(out, cols, title=title,
                   messages=notes, notes=footer, assumptions=assumptions)
 
-
-def _span(low: float, high: float) -> str:
-    """'1.2M–3.7M'-style range of an estimate, or '—' where unknown or where the user fixed the inputs."""
-    from chipcmp.text import two_significant
-
-    if not (low == low and high == high) or low == high:  # noqa: PLR0124
-        return "—"
-    return f"{two_significant(low)}–{two_significant(high)}"
 
 
 def _columns(plan: TrainPlan, label: str, sized: bool) -> list[Col]:
