@@ -27,7 +27,7 @@ def build(folder: Path) -> dict[str, Any]:
     found, rows = file_findings(chips, "bundled")
     ranges = sorted([n, f, lo, hi] for (n, f), (lo, hi) in _ranges(sources()).items())
     from chipcmp.data.dataset import Dataset, _private
-    from chipcmp.estimate.calibration import chip_ratios, factors
+    from chipcmp.estimate.calibration import _estimates, _rows, chip_ratios, factors
 
     ds = Dataset(_private(df), [source], unsupported={c: set(v) for c, v in unsupported.items()})
     fitted = {c: [f.factor, f.low, f.high, f.n] for c, f in sorted(factors(ds).items())}
@@ -43,6 +43,7 @@ def build(folder: Path) -> dict[str, Any]:
         "audit": {"rows": rows, "findings": found},
         "factors": fitted,
         "chip_checks": chip_ratios(ds),
+        "calibration": _estimates(_rows(ds)),
     }
 
 

@@ -62,3 +62,17 @@ def test_every_estimate_has_its_range(cli, model):
             continue
         assert row["tokens_s_chip_low"] < row["tokens_s_chip"] < row["tokens_s_chip_high"], name
         assert row["tokens_range"], name
+
+
+def test_calibration_from_the_bundle_is_what_the_files_give(cli, monkeypatch):
+    """The bundled calibration table (built once per release) equals the one estimated leave-one-out from the CSV
+    files at run time."""
+    from chipcmp.data import bundle
+
+    bundled = cli("calibration", "--format", "json")
+    monkeypatch.setattr(bundle, "computed", lambda ds, key: None)
+    fresh = cli("calibration", "--format", "json")
+    assert bundled.exit_code == 0 and fresh.exit_code == 0, (bundled.stderr, fresh.stderr)
+    a, b = json.loads(bundled.stdout), json.loads(fresh.stdout)
+    assert a["rows"] == b["rows"] and a["assumptions"] == b["assumptions"] and a["notes"] == b["notes"]
+    assert len(a["rows"]) > 20

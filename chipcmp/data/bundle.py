@@ -50,6 +50,15 @@ def _read(folder: Path) -> dict[str, Any] | None:
         return None
 
 
+def computed(ds: Any, key: str) -> Any:
+    """What the release's bundle computed under `key` (calibration factors, chip checks, the calibration table),
+    when the dataset is the bundled data alone; else None, and the caller computes it."""
+    if len(ds.sources) != 1 or ds.sources[0].label != "bundled":
+        return None
+    built = read()
+    return built.get(key) if built is not None else None
+
+
 def frame(raw: dict[str, Any]) -> pd.DataFrame:
     """The chips frame the bundle holds, with the dtypes the CSV reader gives (float64, and text as the running
     pandas reads it: str under pandas 3, object under pandas 2, missing text as NaN under both)."""

@@ -89,22 +89,14 @@ def compute_precision(weights: str) -> str:
     return weights if bytes_per(weights) >= 1 else "bf16"
 
 
-def _built(ds: Dataset, key: str) -> Any:
-    """What the release's bundle computed under `key`, when the data is the bundled data alone; else None."""
-    from chipcmp.data import bundle
-
-    if ds.sources[0].label != "bundled" or len(ds.sources) != 1:
-        return None
-    built = bundle.read()
-    return built.get(key) if built is not None else None
-
-
 CHECK_BAND = (0.67, 1.5)  # a chip's own published results outside this band of its estimates get a note
 
 
 def chip_checks(ds: Dataset) -> dict[str, list[float]]:
     """Per chip, how its estimates compared with its own published results (median ratio, results)."""
-    built = _built(ds, "chip_checks")
+    from chipcmp.data import bundle
+
+    built = bundle.computed(ds, "chip_checks")
     if built is not None:
         return dict(built)
     from chipcmp.estimate.calibration import chip_ratios
@@ -114,7 +106,9 @@ def chip_checks(ds: Dataset) -> dict[str, list[float]]:
 
 def factors(ds: Dataset) -> dict[str, Factor]:
     """The calibration factors: from the release's bundle for the bundled data, else computed."""
-    built = _built(ds, "factors")
+    from chipcmp.data import bundle
+
+    built = bundle.computed(ds, "factors")
     if built is not None:
         return {c: Factor(*v) for c, v in built.items()}
     from chipcmp.estimate.calibration import factors as fit
