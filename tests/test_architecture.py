@@ -193,3 +193,13 @@ def test_each_formula_is_written_once():
         text = _code(p)
         copies += [f"{_name(p)}: {what}" for pattern, what in FORMULAS.items() if re.search(pattern, text)]
     assert not copies, f"copies of a shared formula: {copies}"
+
+
+def test_tests_are_laid_out_as_the_package():
+    """Each test folder names a subpackage of chipcmp, and each subpackage with logic has its tests' folder."""
+    tests = Path(__file__).resolve().parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders == packages, (sorted(folders), sorted(packages))
+    assert not [p.name for p in tests.glob("test_*.py") if p.name not in ("test_architecture.py", "test_docs.py",
+                                                                          "test_entrypoint.py")]

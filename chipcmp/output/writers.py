@@ -101,7 +101,7 @@ def render_tsv(result: Result, out: IO[str]) -> None:
 
 
 def envelope(result: Result, command: str, data: dict[str, Any] | None) -> dict[str, Any]:
-    """The JSON envelope, the same keys for every command (pinned by tests/test_contract.py)."""
+    """The JSON envelope, the same keys for every command (pinned by tests/output/test_contract.py)."""
     return {
         "chipcmp": ENVELOPE_VERSION,
         "command": command,

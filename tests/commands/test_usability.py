@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from tests.test_cli import COMMANDS
+from tests.commands.test_cli import COMMANDS
 
 
 @pytest.mark.parametrize("command", COMMANDS)
