@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # The systems table's columns, in the order `chipcmp systems` shows them.
 LIST_COLUMNS = ("name", "chip", "chips", "scaleup_domain", "bf16_pflops", "fp8_pflops", "memory_tb",
                 "memory_bw_tbs", "power_kw", "power_scope", "bf16_pflops_per_kw", "system_price_usd",
-                "bf16_pflops_per_musd", "stated_bf16_pflops", "vendor_vs_chips_bf16")
+                "bf16_pflops_per_musd", "stated_bf16_pflops", "vendor_vs_chips_bf16", "stated_memory_tb",
+                "vendor_vs_chips_memory")
 # The rows of a comparison of systems.
 COMPARE_ROWS = ("chip", "power_scope", "chips", "scaleup_domain", "bf16_pflops", "fp8_pflops", "memory_tb",
                 "memory_bw_tbs", "power_basis_kw", "bf16_pflops_per_kw", "system_price_usd", "bf16_pflops_per_musd")

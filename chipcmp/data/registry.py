@@ -81,6 +81,11 @@ SYSTEM_COLUMNS: tuple[Column, ...] = (
            "The system vendor's own dense BF16 total, where published", True, 0.001, 1e7),
     Column("stated_fp8_pflops", "Vendor FP8", "PFLOPS", "float", "stated",
            "The system vendor's own dense FP8 total, where published", True, 0.001, 1e7),
+    Column("stated_memory_tb", "Vendor HBM", "TB", "float", "stated",
+           "The system vendor's own memory total, in the chips' unit: thousands of vendor (binary) GB",
+           True, 0.001, 1e6),
+    Column("stated_memory_bw_tbs", "Vendor HBM BW", "TB/s", "float", "stated",
+           "The system vendor's own memory-bandwidth total, decimal TB/s", True, 0.01, 1e6),
     Column("release_year", "Year", "", "int", "identity", "Year of first shipment", lo=1990, hi=2035),
     Column("status", "Status", "", "text", "identity", "shipping or announced"),
     Column("notes", "Notes", "", "text", "provenance", "Sources, conversions and caveats"),
@@ -110,6 +115,10 @@ SYSTEM_METRICS: tuple[Metric, ...] = (
     Metric("vendor_vs_chips_bf16", "Vendor / chips", "", "stated_bf16_pflops / bf16_pflops: off 1.00× means "
            "clocks, power caps or a different basis", ("stated_bf16_pflops", "chips", "chip_bf16_tflops"),
            lambda df: _ratio_of(df["stated_bf16_pflops"], df["chips"] * df["chip_bf16_tflops"] / 1000),
+           higher_is_better=None),
+    Metric("vendor_vs_chips_memory", "Vendor / chips HBM", "", "stated_memory_tb / memory_tb: off 1.00× means "
+           "usable vs marketed capacity or another unit", ("stated_memory_tb", "chips", "chip_memory_gb"),
+           lambda df: _ratio_of(df["stated_memory_tb"], df["chips"] * df["chip_memory_gb"] / 1000),
            higher_is_better=None),
 )
 

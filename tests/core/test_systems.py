@@ -116,3 +116,18 @@ def test_rank_takes_systems(cli):
     assert values == sorted(values, reverse=True)
     bad = cli("rank", "--systems", "--metric", "pd")
     assert bad.exit_code == 2 and "not a system metric" in bad.stderr
+
+
+def test_memory_totals_are_in_the_chips_unit(cli):
+    """One capacity unit for chips and systems (data/README.md): a system's HBM is its chips' vendor GB summed
+    ÷ 1,000, and a vendor total stated in GiB stays in that unit. AWS Neuron trn2-arch: 'Device Memory (GiB) |
+    1,536' for trn2.48xlarge and 6,144 for the UltraServer; NVIDIA GB200 NVL72 spec table: 13.4 TB HBM3E; Google:
+    1.77 PB per Ironwood pod. Every stated total then agrees with the chips' within 3%, except Huawei's Atlas 950
+    figure (1,152 = 8,192 × 144 ÷ 1,024), shown as stated."""
+    got = systems(cli)
+    assert float(got["Trn2 instance (trn2.48xlarge)"]["stated_memory_tb"]) == 1.536
+    assert float(got["Trn2 UltraServer"]["stated_memory_tb"]) == 6.144
+    for name, row in got.items():
+        if row["vendor_vs_chips_memory"] and name != "Huawei Atlas 950 SuperPoD":
+            assert float(row["vendor_vs_chips_memory"]) == pytest.approx(1, abs=0.03), name
+    assert float(got["Huawei Atlas 950 SuperPoD"]["vendor_vs_chips_memory"]) == pytest.approx(1152 / 1179.648)
