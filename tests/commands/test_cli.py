@@ -351,3 +351,15 @@ def test_named_chips_and_filters_intersect(cli):
             "--format", "csv")
     assert r.exit_code == 0
     assert [row["name"] for row in csv.DictReader(io.StringIO(r.stdout))] == ["H100 SXM", "H20"]
+
+
+def test_compare_says_why_a_chip_has_no_per_watt_figure(cli):
+    """Huawei publishes no TDP for the Ascend 910B and no 910B system states its power (data/sources.csv), so its
+    per-watt rows are unknown and the comparison says why; H20 (NVIDIA: 400 W) and H100 SXM (700 W) are not
+    named."""
+    r = cli("compare", "Ascend 910B", "H20", "H100 SXM", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    notes = [n for n in json.loads(r.stdout)["notes"] if n.startswith("No power figure")]
+    assert len(notes) == 1 and "Ascend 910B" in notes[0] and "H20" not in notes[0] and "H100" not in notes[0]
+    quiet = cli("compare", "Ascend 910B", "H20", "--metrics", "bf16_tflops,price_usd", "--format", "json")
+    assert not [n for n in json.loads(quiet.stdout)["notes"] if n.startswith("No power figure")]
