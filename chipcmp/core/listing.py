@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from chipcmp.core.fields import columns_for, parse_fields, plural, with_metrics
 from chipcmp.core.filters import Filters, apply_filters
 from chipcmp.core.result import Col, Result
-from chipcmp.core.support import mark_unsupported
+from chipcmp.core.support import mark_unsupported, unsupported_masks
 from chipcmp.data import schema
 
 if TYPE_CHECKING:
@@ -42,7 +42,8 @@ def export(ds: Dataset, filters: Filters) -> Result:
     # One new frame, built once: on a million rows every extra copy costs hundreds of MB.
     metrics = {m.name: m.compute(df).replace([np.inf, -np.inf], np.nan) for m in schema.METRICS}
     out = pd.concat([df[[c.name for c in schema.COLUMNS]], pd.DataFrame(metrics, index=df.index)], axis=1)
-    out = mark_unsupported(ds, out, [*schema.THROUGHPUT_COLUMNS, *metrics])
+    # n/a cells travel as masks, applied as each part is written: object columns of a million cells cost GBs.
+    unsupported = unsupported_masks(ds, out, [*schema.THROUGHPUT_COLUMNS, *metrics])
     out["dataset_version"] = ds.version
     names = [*(c.name for c in schema.COLUMNS), *metrics]
     cols = [*columns_for(names, keep="name"), Col("dataset_version", "Dataset version")]
@@ -52,7 +53,7 @@ def export(ds: Dataset, filters: Filters) -> Result:
             by_row.setdefault(lbl, []).append(f"added from {src}" if c == "*" else f"{c}<-{src}")
         out["overridden"] = ["; ".join(by_row.get(str(i), [])) for i in out.index]
         cols.append(Col("overridden", "Overridden"))
-    return Result(out, cols, title=plural(len(out), "chip"))
+    return Result(out, cols, title=plural(len(out), "chip"), unsupported=unsupported)
 
 
 def metrics_table() -> Result:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from chipcmp.data import schema
@@ -63,3 +63,17 @@ class Result:
     image: Callable[[Any, str], None] | None = None  # writes the chart as an image: (binary file, "png"/"svg")
     inputs: tuple[Path, ...] = ()  # files the command read besides the data (audit's file): never an output
     failure: str | None = None  # raised as a data error once the output is written (an audit with errors)
+    # column key -> row mask (numpy bool, by position): cells shown "n/a", the chip cannot run the format. Kept
+    # apart from the numbers until shown, so an export of a million rows keeps its columns as floats.
+    unsupported: dict[str, Any] = field(default_factory=dict)
+
+    def marked(self) -> pd.DataFrame:
+        """The frame as shown: "n/a" where `unsupported` says so (NaN elsewhere stays unknown)."""
+        fixed = {k: self.frame[k].astype(object).mask(m, schema.NOT_SUPPORTED)
+                 for k, m in self.unsupported.items() if k in self.frame.columns and m.any()}
+        return self.frame.assign(**fixed) if fixed else self.frame
+
+    def rows(self, start: int, stop: int) -> Result:
+        """The rows start:stop (by position), their marks with them: for writing a large result in parts."""
+        return replace(self, frame=self.frame.iloc[start:stop],
+                       unsupported={k: m[start:stop] for k, m in self.unsupported.items()})

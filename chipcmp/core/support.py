@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipcmp.data import schema
 from chipcmp.data.schema import NOT_SUPPORTED
@@ -37,14 +37,21 @@ def unsupported_mask(ds: Dataset, df: pd.DataFrame, name: str) -> pd.Series:
 
 def mark_unsupported(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
     """`df` with "n/a" where a chip does not support a format (and the value is therefore not unknown)."""
+    masks = unsupported_masks(ds, df, names)
+    fixed = {n: df[n].astype(object).mask(m, NOT_SUPPORTED) for n, m in masks.items()}
+    return df.assign(**fixed) if fixed else df
+
+
+def unsupported_masks(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> dict[str, Any]:
+    """Per column of `names` with any, the rows (numpy bool mask, by position) whose cell is "not supported"."""
     if not ds.unsupported_columns():
-        return df
+        return {}
     marked = ds.unsupported_columns()
-    fixed = {}
+    out = {}
     for n in names:
         if n not in df.columns or _unsupported_source(n) not in marked:
             continue  # most columns: decided without touching pandas
-        mask = unsupported_mask(ds, df, n) & df[n].isna()
+        mask = (unsupported_mask(ds, df, n) & df[n].isna()).to_numpy()
         if mask.any():
-            fixed[n] = df[n].astype(object).mask(mask, NOT_SUPPORTED)
-    return df.assign(**fixed) if fixed else df
+            out[n] = mask
+    return out

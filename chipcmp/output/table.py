@@ -313,7 +313,7 @@ def render_table(result: Result, console: Console, *, bars: bool = True, wide: b
     there is no room (said in the returned messages, for stderr)."""
     from rich.text import Text
 
-    frame, messages = _limit(result.frame)
+    frame, messages = _limit(result.marked())
     columns, groups = merge_ratios(_layout(result, frame, bars), result.groups)
     notes = [*footnotes(columns, {c.key: c.kind for c in result.columns}), *result.notes]
     hidden: list[str] = []
@@ -375,7 +375,7 @@ def render_plain(result: Result, out: IO[str], bars: bool = True) -> list[str]:
     Written by hand because rich's layout engine costs more than all of chipcmp's own work on a small table, and
     a pipe has no width to lay out for; terminals get the rich table.
     """
-    frame, messages = _limit(result.frame)
+    frame, messages = _limit(result.marked())
     columns, _ = merge_ratios(_layout(result, frame, bars=bars), result.groups)
     notes = [*footnotes(columns, {c.key: c.kind for c in result.columns}), *result.notes]
     widths = [max([len(c.header), *(len(x) for x in c.cells)]) for c in columns]

@@ -27,14 +27,16 @@ if TYPE_CHECKING:
 ENVELOPE_VERSION = 1  # JSON: bump when a key of the envelope changes meaning or goes away
 
 
-def output_frame(result: Result) -> pd.DataFrame:
-    """The frame as CSV, TSV and JSON carry it: the columns' output names, whole numbers as integers.
+def output_frame(result: Result, ints: set[str] | None = None) -> pd.DataFrame:
+    """The frame as CSV, TSV and JSON carry it: the columns' output names, whole numbers as integers (`ints`:
+    the integer columns, when decided over a whole result written in parts).
 
     Columns beyond the declared ones (assumptions as columns, provenance) are kept after them, in frame order.
     """
     import numpy as np
 
-    frame = result.frame
+    ints = _int_columns(result) if ints is None else ints
+    frame = result.marked()
     declared = [c.key for c in result.columns]
     extra = [k for k in frame.columns if k not in declared]
     out = frame[[*declared, *extra]]
@@ -45,7 +47,7 @@ def output_frame(result: Result) -> pd.DataFrame:
             v = s.to_numpy()
             if np.isinf(v).any():
                 raise OutputError("a result is too large to represent (it overflowed); check the sizes given")
-            if c.kind in ("int", "count") and np.all(np.isnan(v) | (v == np.round(v))):
+            if c.key in ints:
                 fixed[c.key] = s.astype("Int64")
         if c.kind == "row" and result.row_kinds and s.dtype.kind in "fO":
             fixed[c.key] = _whole_rows(s, result.row_kinds)
@@ -62,6 +64,20 @@ def output_frame(result: Result) -> pd.DataFrame:
     return out.set_axis(unique, axis=1) if unique != list(out.columns) else out
 
 
+def _int_columns(result: Result) -> set[str]:
+    """Integer-kind columns whose every known value is whole: written without decimals."""
+    import numpy as np
+
+    out = set()
+    for c in result.columns:
+        s = result.frame[c.key]
+        if c.kind in ("int", "count") and s.dtype.kind == "f":
+            v = s.to_numpy()
+            if np.all(np.isnan(v) | (v == np.round(v))):
+                out.add(c.key)
+    return out
+
+
 def _whole_rows(s: pd.Series, kinds: Sequence[str | None]) -> pd.Series:
     """A compare column (one row per field): the rows of whole-number fields (year, dies) as integers."""
     import pandas as pd
@@ -71,11 +87,11 @@ def _whole_rows(s: pd.Series, kinds: Sequence[str | None]) -> pd.Series:
     return pd.Series(cells, index=s.index, dtype=object)
 
 
-def _csv_frame(result: Result) -> pd.DataFrame:
+def _csv_frame(result: Result, ints: set[str] | None = None) -> pd.DataFrame:
     """The frame with formula-like text cells escaped and line breaks inside cells made plain LF (so the CSV
     writer quotes them). Only columns that hold such a cell are replaced: exports of a million rows must not
     double their memory."""
-    frame = output_frame(result)
+    frame = output_frame(result, ints)
     numeric = {c.out for c in result.columns if c.numeric}
     fixed = {}
     for c in frame.columns:
@@ -92,8 +108,15 @@ def _csv_frame(result: Result) -> pd.DataFrame:
     return frame.set_axis([neutralize(str(c)) for c in frame.columns], axis=1)
 
 
+CSV_PART_ROWS = 100_000  # a large result is written this many rows at a time: its text never all in memory
+
+
 def render_csv(result: Result, out: IO[str], sep: str = ",") -> None:
-    _csv_frame(result).to_csv(out, index=False, lineterminator="\n", sep=sep)
+    n = len(result.frame)
+    ints = _int_columns(result)  # decided over the whole result, so every part writes a column alike
+    for start in range(0, max(n, 1), CSV_PART_ROWS):
+        part = result.rows(start, start + CSV_PART_ROWS) if n > CSV_PART_ROWS else result
+        _csv_frame(part, ints).to_csv(out, index=False, lineterminator="\n", sep=sep, header=start == 0)
 
 
 def render_tsv(result: Result, out: IO[str]) -> None:
@@ -148,7 +171,7 @@ def _jsonable(o: Any) -> Any:
 
 
 def render_markdown(result: Result, out: IO[str]) -> None:
-    frame = result.frame
+    frame = result.marked()
     if result.title:
         out.write(f"**{escape_markdown(result.title)}**\n\n")
     out.write("| " + " | ".join(escape_markdown(c.header) for c in result.columns) + " |\n")
