@@ -13,19 +13,28 @@ if TYPE_CHECKING:
     from chipcmp.data.dataset import Dataset
 
 
-def value_ranges(ds: Dataset, df: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series] | None:
+def source_spans(ds: Dataset, df: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float]] | None:
+    """(chip, column) -> (low, high) where acceptable sources or market prices disagree; None off the bundled
+    data (a user's file has no sources to disagree). Computed once per table, for all its fields."""
+    from chipcmp.data import provenance
+
+    if ds.sources[0].label != "bundled":
+        return None
+    return _with_prices(provenance.ranges(), df)
+
+
+def value_ranges(ds: Dataset, df: pd.DataFrame, name: str,
+                 spans: dict[tuple[str, str], tuple[float, float]] | None = None) -> tuple[pd.Series, pd.Series] | None:
     """The low and high ends of `name` per chip where acceptable sources disagree (a metric: evaluated at its
-    inputs' ends), or None when no chip in `df` has a range."""
+    inputs' ends), or None when no chip in `df` has a range. `spans`: source_spans(ds, df), when already known."""
     import itertools
 
     import numpy as np
     import pandas as pd
 
-    from chipcmp.data import provenance
-
-    if ds.sources[0].label != "bundled":
+    spans = source_spans(ds, df) if spans is None else spans
+    if spans is None:
         return None
-    spans = _with_prices(provenance.ranges(), df)
     f = schema.FIELD_BY_NAME[name]
     inputs = list(f.inputs) if isinstance(f, schema.Metric) else [name]
     chips = set(df["name"])
@@ -100,9 +109,12 @@ def range_marks(ds: Dataset, df: pd.DataFrame, names: Sequence[str],
     import pandas as pd
 
     ranged: set[tuple[int, str]] = set()
-    words = []
+    words: list[str] = []
+    known = source_spans(ds, df)
+    if known is None:
+        return ranged, words
     for i, n in enumerate(names):
-        spans = value_ranges(ds, df, n) if schema.FIELD_BY_NAME[n].numeric else None
+        spans = value_ranges(ds, df, n, known) if schema.FIELD_BY_NAME[n].numeric else None
         if spans is None:
             continue
         for lbl, (key, chip) in columns.items():

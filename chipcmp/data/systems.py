@@ -8,6 +8,7 @@ ratio, so a clock or power cap that the chip row does not carry is visible.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -44,7 +45,13 @@ def rows() -> Rows:
     return bundled(SYSTEMS)
 
 
-def catalogue() -> list[System]:
+def catalogue() -> tuple[System, ...]:
+    """Every system of systems.csv with a chip count, read once per process."""
+    return _catalogue()
+
+
+@functools.lru_cache(maxsize=1)
+def _catalogue() -> tuple[System, ...]:
     out = []
     for r in rows():
         n = number(r.get("chips", ""))
@@ -54,7 +61,7 @@ def catalogue() -> list[System]:
         out.append(System(r["name"], r["vendor"], r["chip"], int(n), int(dom) if dom else None,
                           number(r.get("power_kw", "")), r.get("power_scope", ""),
                           tuple(a for a in r.get("aliases", "").split("|") if a.strip())))
-    return out
+    return tuple(out)
 
 
 def find(name: str) -> System:

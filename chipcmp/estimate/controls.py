@@ -9,7 +9,7 @@ This is an informational calculation from public specifications, not legal advic
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chipcmp.core.fields import check_precision, with_metrics
 from chipcmp.core.filters import Filters, select
@@ -25,39 +25,54 @@ if TYPE_CHECKING:
     from chipcmp.data.dataset import Dataset
 
 
-def _condition(df: pd.DataFrame, t: Threshold) -> pd.Series:
-    s = df[t.metric]
-    hit = s.ge(t.value) if t.op == ">=" else s.lt(t.value)
-    return hit.astype("boolean").mask(s.isna())  # unknown input: unknown answer (Kleene logic below)
+def _condition(df: pd.DataFrame, t: Threshold) -> tuple[Any, Any]:
+    """Three-valued: (true, unknown) masks. An unknown input makes an unknown answer."""
+    import numpy as np
+
+    v = df[t.metric].to_numpy(dtype="float64")
+    unknown = np.isnan(v)
+    with np.errstate(invalid="ignore"):
+        true = (v >= t.value) if t.op == ">=" else (v < t.value)
+    return true & ~unknown, unknown
 
 
 def classify(df: pd.DataFrame, rule: Rule, prior: dict[str, pd.Series]) -> pd.Series:
-    """The class of every row under `rule`; 'unknown (...)' where a missing figure decides it."""
+    """The class of every row under `rule`; 'unknown (...)' where a missing figure decides it.
+
+    Kleene logic on numpy masks, (true, unknown) per clause: AND is false when either side is false, OR is true
+    when either side is true; otherwise an unknown side makes the answer unknown."""
+    import numpy as np
     import pandas as pd
 
-    label = pd.Series(pd.NA, index=df.index, dtype="object")
-    decided = pd.Series(False, index=df.index)
+    n = len(df)
+    label = np.full(n, None, dtype=object)
+    decided = np.zeros(n, dtype=bool)
     if rule.scope is not None:
         base = prior[rule.scope[0]]
-        unknown_base = base.str.startswith("unknown")
-        label[unknown_base] = base[unknown_base]
-        outside = ~unknown_base & ~base.isin(rule.scope[1])
+        unknown_base = base.str.startswith("unknown").to_numpy(dtype=bool)
+        label[unknown_base] = base.to_numpy(dtype=object)[unknown_base]
+        outside = ~unknown_base & ~base.isin(rule.scope[1]).to_numpy(dtype=bool)
         label[outside] = rule.out_of_scope
         decided = unknown_base | outside
     for outcome in rule.outcomes:
-        holds = pd.Series(False, index=df.index, dtype="boolean")
+        holds, holds_unknown = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         for clause in outcome.any_of:
-            both = pd.Series(True, index=df.index, dtype="boolean")
+            both, both_unknown = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
             for t in clause:
-                both = both & _condition(df, t)
+                true, unknown = _condition(df, t)
+                false = ~true & ~unknown
+                both_false = (~both & ~both_unknown) | false
+                both, both_unknown = both & true, (both_unknown | unknown) & ~both_false
             holds = holds | both
-        yes = holds.fillna(False).astype(bool) & ~decided
+            holds_unknown = (holds_unknown | both_unknown) & ~holds
+        yes = holds & ~decided
         label[yes] = outcome.label
-        unknown = holds.isna() & ~decided
-        label[unknown] = _unknown_reason(df[unknown], rule)
+        unknown = holds_unknown & ~decided
+        if unknown.any():
+            label[unknown] = _unknown_reason(df[unknown], rule)
         decided = decided | yes | unknown
     label[~decided] = rule.otherwise
-    return label
+    return pd.Series(label, index=df.index, dtype="object")
 
 
 _NEEDS = {"tpp": "throughput", "pd": "die area", "interconnect_gbs": "interconnect", "memory_bw_tbs": "DRAM BW"}

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chipcmp.core.fields import records
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.errors import UsageError
@@ -190,7 +191,7 @@ def plan_serve(ds: Dataset, sp: ServePlan, rate: float, goal: Goal, chips: list[
     check_range(rate, "--output-rate")
     cands, dropped = _export(serve_candidates(ds, sp, chips, filters, goal), ds, goal)
     rows, missing = [], []
-    for r in cands.to_dict("records"):
+    for r in records(cands):
         if not _known(r["tokens_s_chip"]):
             missing.append(str(r["name"]))
             continue
@@ -337,7 +338,7 @@ def plan_train(ds: Dataset, tp: TrainPlan, goal: Goal, chips: list[str], filters
                        price_usd_high=df.loc[base["name"], "price_usd_high"].to_numpy())
     cands, dropped = _export(base, ds, goal)
     rows, missing = [], []
-    for r in cands.to_dict("records"):
+    for r in records(cands):
         if not _known(r["chip_hours"]):
             missing.append(str(r["name"]))
             continue

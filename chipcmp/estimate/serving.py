@@ -12,11 +12,11 @@ modelled, with the reason, never with a bound.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from chipcmp.core.fields import check_precision
+from chipcmp.core.fields import check_precision, records
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.data.models import Model
@@ -127,9 +127,9 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters,
     p = check_precision(plan.precision)
     df = select(ds, chips, filters)
     fs = factors(ds)
-    rows = [{**_chip_row(ds, plan, p.name, label, r, fs), "chip": r["name"], "system": ""}
-            for label, r in df.iterrows()]
-    by_name = {str(r["name"]): (label, r) for label, r in df.iterrows()}
+    chips_ = list(zip(df.index, records(df), strict=True))
+    rows = [{**_chip_row(ds, plan, p.name, label, r, fs), "chip": r["name"], "system": ""} for label, r in chips_]
+    by_name = {str(r["name"]): (label, r) for label, r in chips_}
     for system, chip, watts in pods:
         label, r = by_name[chip]
         in_pod = replace(plan, system_name=system, system_w=watts)
@@ -167,7 +167,7 @@ COLUMNS = [Col("name", "Name", keep=True), Col("chips_per_replica", "Chips / rep
            Col("note", "Note", keep=True, kind="note")]
 
 
-def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: pd.Series,
+def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: Mapping[str, Any],
               fs: dict[str, Factor]) -> dict[str, object]:
     """One chip's estimate as a row of the table, or the reason it has none."""
     from chipcmp.estimate.boxes import box_of
@@ -226,7 +226,7 @@ def _checked(out: pd.DataFrame, checks: dict[str, list[float]]) -> None:
             out.at[i, "note"] = "; ".join(x for x in (out.at[i, "note"], text) if x)
 
 
-def _figures(plan: ServePlan, e: layout.Estimate, fs: dict[str, Factor], r: pd.Series) -> dict[str, object]:
+def _figures(plan: ServePlan, e: layout.Estimate, fs: dict[str, Factor], r: Mapping[str, Any]) -> dict[str, object]:
     """The calibrated figures of an estimate, with their ranges, cost and energy."""
     moe = plan.model.moe
     f = pick(fs, class_of(moe, plan.scenario_used)) or Factor(1.0, 1.0, 1.0, 0)
@@ -253,11 +253,11 @@ def _figures(plan: ServePlan, e: layout.Estimate, fs: dict[str, Factor], r: pd.S
     return out
 
 
-def _costs(plan: ServePlan, per_chip: float, f: Factor, r: pd.Series, watts: float | None) -> dict[str, object]:
+def _costs(plan: ServePlan, per_chip: float, f: Factor, r: Mapping[str, Any], watts: float | None) -> dict[str, object]:
     """$ per million output tokens at full load: price over --years plus energy, or the rental; the buy range
     pairs the cheapest price with the fastest estimate and the dearest with the slowest."""
     energy_h = watts / 1000 * plan.pue * plan.kwh_usd if watts else float("nan")
-    rent = plan.rent_usd_hour or r.get("rent_usd_hour")
+    rent: Any = plan.rent_usd_hour or r.get("rent_usd_hour")
     mtok_h = per_chip * 3600 / 1e6  # million tokens per chip-hour, before the factor
 
     def buy(price: Any, factor: float) -> float:
