@@ -106,8 +106,12 @@ def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None, asc
     r.messages[:] = [_why_unknown(m, r, df, unsupported) for m in r.messages]
     assert r.order is not None
     names = ["name", "vendor", *([] if r.key == "value" else [metric])]
-    names += [i for i in dict.fromkeys([*r.shown, *extra]) if i not in names]
+    priced = "price_usd" in r.inputs  # a per-dollar ranking says what kind of price each chip's is
+    names += [i for i in dict.fromkeys([*r.shown, *(("price_kind", "price_date") if priced else ()), *extra])
+              if i not in names]
     out = with_metrics(df.loc[r.order.index], names)[names].copy()
+    if priced:
+        r.messages += _stand_ins(out)
     cols = [Col("rank", "#", numeric=True, kind="int", keep=True), *columns_for(names[:2], keep="name")]
     if r.key == "value":
         out.insert(2, "value", r.order.to_numpy())
@@ -126,6 +130,16 @@ def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None, asc
     title = f"Chips by {metric} ({direction})" + (f", {filters.describe()}" if filters.describe() else "")
     return Result(out, cols, title=title, messages=r.messages,
                   assumptions={"metric": metric, "order": direction, "unit": r.unit})
+
+
+def _stand_ins(out: pd.DataFrame) -> list[str]:
+    """A message naming the ranked chips whose price is not a market price of the chip itself."""
+    said = {"kit": "a kit or board price ÷ its chips (no market price of the chip itself)",
+            "cost": "a manufacturing cost (--price-kind cost)", "order": "an order value ÷ units (--price-kind order)",
+            "user": "your own price (--price or an overlay)"}
+    kinds = out["price_kind"].astype(str)
+    return [f"price of {', '.join(out.loc[kinds.eq(k), 'name'].astype(str))}: {text}"
+            for k, text in said.items() if kinds.eq(k).any()]
 
 
 def _why_unknown(message: str, r: Ranking, df: pd.DataFrame, unsupported: pd.Series) -> str:

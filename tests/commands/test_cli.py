@@ -363,3 +363,18 @@ def test_compare_says_why_a_chip_has_no_per_watt_figure(cli):
     assert len(notes) == 1 and "Ascend 910B" in notes[0] and "H20" not in notes[0] and "H100" not in notes[0]
     quiet = cli("compare", "Ascend 910B", "H20", "--metrics", "bf16_tflops,price_usd", "--format", "json")
     assert not [n for n in json.loads(quiet.stdout)["notes"] if n.startswith("No power figure")]
+
+
+def test_a_per_dollar_ranking_says_what_each_price_is(cli):
+    """rank by a per-dollar metric shows each price's kind and date, and names the chips whose price is a
+    stand-in: Gaudi 3 and Gaudi 2 carry Intel's price for an 8-accelerator baseboard ÷ 8 (The Register,
+    2024-06-04: $65,000 and $125,000)."""
+    r = cli("rank", "--metric", "bf16_tflops_per_kusd", "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    rows = {x["name"]: x for x in csv.DictReader(io.StringIO(r.stdout))}
+    assert rows["Gaudi 3"]["price_kind"] == "kit" and rows["H100 SXM"]["price_kind"] in ("list", "street",
+                                                                                      "retail", "analyst")
+    said = [m for m in r.stderr.splitlines() if "kit or board price" in m]
+    assert len(said) == 1 and "Gaudi 3" in said[0] and "Gaudi 2" in said[0] and "H100" not in said[0]
+    plain = cli("rank", "--metric", "bf16_tflops_per_watt", "--format", "csv")
+    assert "price_kind" not in plain.stdout.splitlines()[0]
