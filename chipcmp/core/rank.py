@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from chipcmp.core.fields import check_field, check_top, columns_for, field_values, parse_fields, with_metrics
 from chipcmp.core.filters import Filters, apply_filters
-from chipcmp.core.ranges import rank_ranges, value_ranges
+from chipcmp.core.ranges import rank_ranges, source_spans, value_ranges
 from chipcmp.core.result import Col, Result
 from chipcmp.core.support import mark_unsupported, unsupported_mask
 from chipcmp.data import schema
@@ -156,7 +156,8 @@ def _rank_range(ds: Dataset, df: pd.DataFrame, r: Ranking, out: pd.DataFrame) ->
     """Where sources disagree, the best and worst rank a chip could take: always a column of the data (so that
     CSV and JSON keep one shape); True when some rank is not robust, so the table shows it."""
     known = r.values[r.values.notna()]
-    spans = value_ranges(ds, df.loc[known.index], r.metric) if r.key != "value" else None
+    sources = source_spans(ds, df) if r.key != "value" else None  # None for a user's file: no copy of its rows
+    spans = value_ranges(ds, df.loc[known.index], r.metric, sources) if sources is not None else None
     ranked = rank_ranges(known, spans[0], spans[1], r.ascending) if spans is not None else None
     out["rank_range"] = (ranked.reindex(out.index).to_numpy() if ranked is not None
                          else [str(i) for i in range(1, len(out) + 1)])
