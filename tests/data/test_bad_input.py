@@ -273,3 +273,17 @@ def test_large_error_file_reports_the_right_line(cli, tmp_path):
     r = cli("list", "--data", str(f))
     assert r.exit_code == 1
     assert "line 5002, column 'bf16_tflops': 'lots'" in r.stderr
+
+
+@pytest.mark.parametrize(("names", "odd"), [
+    (["a", "b"], None), (["A B-1", "x_y"], None), (["é", "x"], None),  # fine: ASCII path, then the regex path
+    (["a", "--"], 1), (["--"], 0), (["…", "a"], 0),  # no letter or digit in any script
+    (["a\tb", "c"], 0), (["a", "b\x7f"], 1), (["a", "b\nc"], 1), (["x", "a\u200bb"], 1),  # hidden characters
+])
+def test_odd_names_are_found_on_both_paths(names, odd):
+    """ASCII names are classed by one str.translate, others by regular expressions: both find the same rows."""
+    import pandas as pd
+
+    from chipcmp.data.table import _first_odd_name
+
+    assert _first_odd_name(pd.Series(names, dtype="str")) == odd
