@@ -77,10 +77,10 @@ def with_metrics(df: pd.DataFrame, names: Iterable[str] | None = None, registry:
     import numpy as np
     import pandas as pd
 
-    out = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
-    cols = list(new)
-    out[cols] = out[cols].replace([np.inf, -np.inf], np.nan)  # belt and braces: a ratio is never infinite
-    return out
+    for name, s in new.items():  # belt and braces: a ratio is never infinite (checked per column, in numpy)
+        if s.dtype.kind == "f" and np.isinf(s.to_numpy()).any():
+            new[name] = s.replace([np.inf, -np.inf], np.nan)
+    return pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
 
 
 def columns_for(names: Iterable[str], bar: str | None = None, keep: str | None = None,
