@@ -162,6 +162,7 @@ def _serve_fleet(r: dict[str, Any], rate: float, sp: ServePlan) -> dict[str, Any
         out["power_mw" + suffix] = chips_ * w / 1e6 if _known(w) else float("nan")
     out["energy_musd_year"] = out["power_mw"] * 1000 * sp.pue * sp.kwh_usd * HOURS_PER_YEAR / 1e6
     out["decode_rate"], out["energy_h"] = r["decode_tokens_s_chip"], r["energy_usd_per_chip_hour"]
+    out["chip_price"] = r["price_usd"]
     for side, col in (("out", "decode_tokens_s_chip"), ("in", "prefill_tokens_s_chip")):
         mid, lo, hi = (r[col], r[col + "_high"], r[col + "_low"])  # a faster chip makes a token cheaper
         out[f"usd_per_mtok_{side}"] = r["usd_per_chip_hour"] / (mid * 3600) * 1e6
@@ -280,14 +281,24 @@ def _fmt(row: pd.Series, key: str) -> str:
 
 
 def _breakeven(best: pd.Series, other: pd.Series, sp: ServePlan) -> str:
-    """The chip price below which `other` would beat the winner on $ per output token (its energy included)."""
-    if not (_known(other["decode_rate"]) and _known(other["energy_h"])):
+    """What `other` would need to beat the winner on $ per output token: below which chip price (its energy
+    known), or below which power per chip (its price known, its power not: Ascend 910B)."""
+    if not _known(other["decode_rate"]):
         return ""
-    hour_needed = best["usd_per_mtok_out"] * other["decode_rate"] * 3600 / 1e6
-    price_tie = (hour_needed - other["energy_h"]) * sp.years * HOURS_PER_YEAR
-    if price_tie <= 0:
-        return f" {other['name']} cannot win on price alone: its energy per token costs more."
-    return f" {other['name']} wins if its price is below ${two_significant(price_tie)} per chip."
+    hour_needed = best["usd_per_mtok_out"] * other["decode_rate"] * 3600 / 1e6  # the chip-hour cost that ties
+    if _known(other["energy_h"]):
+        price_tie = (hour_needed - other["energy_h"]) * sp.years * HOURS_PER_YEAR
+        if price_tie <= 0:
+            return f" {other['name']} cannot win on price alone: its energy per token costs more."
+        return f" {other['name']} wins if its price is below ${two_significant(price_tie)} per chip."
+    if _known(other.get("chip_price")):
+        room = hour_needed - other["chip_price"] / (sp.years * HOURS_PER_YEAR)
+        if room <= 0:
+            return f" {other['name']} cannot win: its price alone costs more per token, whatever its power."
+        watts = room / (sp.pue * sp.kwh_usd) * 1000
+        return (f" {other['name']} (no power figure) wins if it draws under {two_significant(watts)} W per chip "
+                f"(PUE {sp.pue:g}, ${sp.kwh_usd:g}/kWh).")
+    return ""
 
 
 # ---- training --------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from chipcmp.estimate.formulas import bytes_per, power_basis
 from chipcmp.estimate.replica import DEFAULT_BW_EFF, DEFAULT_COMPUTE_EFF, efficiencies, not_modelled, positive
 from chipcmp.estimate.scenarios import SCENARIOS, Factor, class_of, limits, pick
 from chipcmp.ranges import check_range
-from chipcmp.text import span
+from chipcmp.text import span, two_significant
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,9 +151,10 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters,
 NUMBERS = ("chips_per_replica", "batch", "tokens_s_chip", "tokens_s_chip_low", "tokens_s_chip_high",
            "decode_tokens_s_chip", "decode_tokens_s_chip_low", "decode_tokens_s_chip_high", "tokens_s_replica",
            "tpot_ms", "tokens_s_user", "ttft_s", "usd_per_mtok_buy", "usd_per_mtok_buy_low", "usd_per_mtok_buy_high",
-           "usd_per_mtok_rent", "tokens_per_kwh", "prefill_tokens_s_chip", "prefill_tokens_s_chip_low",
-           "prefill_tokens_s_chip_high", "power_w", "usd_per_chip_hour", "usd_per_chip_hour_low",
-           "usd_per_chip_hour_high", "energy_usd_per_chip_hour", "price_usd", "price_usd_low", "price_usd_high")
+           "usd_per_mtok_rent", "usd_per_mtok_capex", "tokens_per_kwh", "prefill_tokens_s_chip",
+           "prefill_tokens_s_chip_low", "prefill_tokens_s_chip_high", "power_w", "usd_per_chip_hour",
+           "usd_per_chip_hour_low", "usd_per_chip_hour_high", "energy_usd_per_chip_hour", "price_usd", "price_usd_low",
+           "price_usd_high")
 COLUMNS = [Col("name", "Name", keep=True), Col("chips_per_replica", "Chips / replica", True, kind="count", keep=True),
            Col("layout", "Layout"), Col("batch", "Batch", True, kind="count"),
            Col("tokens_s_chip", "Out tok/s per chip", True, kind="estimate", keep=True),
@@ -202,9 +203,12 @@ def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: Ma
         alt = _figures(server, e2, fs, r) if e2 is not None else None
         if alt is not None and alt["tokens_s_chip"] > row["tokens_s_chip"]:  # type: ignore[operator]
             row.update(alt)
+    capex: Any = row.get("usd_per_mtok_capex")
     row["note"] = "; ".join(x for x in (
         f"no {precision.upper()} units: {prec.upper()} compute" if prec != precision else "",
         "no power figure (no TDP or system power published): no energy, so no $/M tok (buy) or tokens/kWh"
+        + (f"; its price alone, before energy, comes to {two_significant(capex)} $/M tok (buy): a floor"
+           if positive(capex) else "")
         if not positive(row.get("tokens_per_kwh")) else "",
         "no market price of the chip (`chipcmp show` lists its prices, --price-kind order or cost uses others)"
         if not positive(r.get("price_usd")) else "") if x)
@@ -276,6 +280,9 @@ def _costs(plan: ServePlan, per_chip: float, f: Factor, r: Mapping[str, Any], wa
             "usd_per_chip_hour_high": hour(r.get("price_usd_high")), "energy_usd_per_chip_hour": energy_h,
             "usd_per_mtok_buy": mid, "usd_per_mtok_buy_low": low, "usd_per_mtok_buy_high": high,
             "usd_range": span(low, high),
+            # the price's share alone, known even where the power is not (a floor under $/M tok bought)
+            "usd_per_mtok_capex": float(r["price_usd"]) / (plan.years * 8760) / (mtok_h * f.factor)
+            if positive(r.get("price_usd")) else float("nan"),
             "usd_per_mtok_rent": float(rent) / (mtok_h * f.factor) if positive(rent) else float("nan")}
 
 

@@ -76,3 +76,15 @@ def test_calibration_from_the_bundle_is_what_the_files_give(cli, monkeypatch):
     a, b = json.loads(bundled.stdout), json.loads(fresh.stdout)
     assert a["rows"] == b["rows"] and a["assumptions"] == b["assumptions"] and a["notes"] == b["notes"]
     assert len(a["rows"]) > 20
+
+
+def test_a_chip_without_power_still_gets_its_price_share_per_token(cli):
+    """No power is published for the Ascend 910B, so $/M tok bought is unknown; its price's share alone (price
+    over 4 years ÷ the tokens a chip-hour makes) is a floor under it, given in the row and its note."""
+    row = _serve(cli, "Ascend 910B", "--model", "Llama 3.1 70B")["Ascend 910B"]
+    assert row["usd_per_mtok_buy"] is None
+    floor = row["price_usd"] / (4 * 8760) / (row["tokens_s_chip"] * 3600 / 1e6)
+    assert row["usd_per_mtok_capex"] == pytest.approx(floor)
+    assert "before energy" in row["note"]
+    h20 = _serve(cli, "H20", "--model", "Llama 3.1 70B")["H20"]
+    assert h20["usd_per_mtok_capex"] < h20["usd_per_mtok_buy"]  # energy adds to the price's share

@@ -106,3 +106,21 @@ def test_every_format_carries_the_ranges(cli):
 def test_bad_plans_get_one_line(cli, args, message):
     r = cli("plan", *args)
     assert r.exit_code == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_chip_without_power_gets_the_power_it_would_need_to_win(cli):
+    """Huawei publishes no power for the Ascend 910B, so it has no $ per token; the verdict gives the draw per
+    chip under which it would beat the winner, by hand: the winner's $/M × the 910B's decode rate is the chip-hour
+    cost that ties; less the 910B's price over 4 years, the rest buys energy at PUE 1.3 and $0.10/kWh."""
+    import re
+
+    data = _plan(cli, "serve", "Ascend 910B", "H20", "--model", "Llama 3.1 70B", "--output-rate", "100000",
+                 "--no-pods")
+    rows = {r["name"]: r for r in data["rows"]}
+    h20, b = rows["H20"], _serve_row(cli, "Ascend 910B", "--model", "Llama 3.1 70B")
+    assert rows["Ascend 910B"]["usd_per_mtok_out"] is None
+    tie_hour = h20["usd_per_mtok_out"] * b["decode_tokens_s_chip"] * 3600 / 1e6
+    watts = (tie_hour - b["price_usd"] / (4 * 8760)) / (1.3 * 0.10) * 1000
+    verdict = next(n for n in data["notes"] if n.startswith("Verdict"))
+    got = re.search(r"Ascend 910B \(no power figure\) wins if it draws under ([\d,.]+) W per chip", verdict)
+    assert got and float(got[1].replace(",", "")) == pytest.approx(watts, rel=0.05)
