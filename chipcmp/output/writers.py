@@ -93,12 +93,16 @@ def _csv_frame(result: Result, ints: set[str] | None = None) -> pd.DataFrame:
     double their memory."""
     frame = output_frame(result, ints)
     numeric = {c.out for c in result.columns if c.numeric}
+    marked = {c.out for c in result.columns if c.numeric and c.key in result.unsupported}
     fixed = {}
     for c in frame.columns:
         col = frame[c]
-        if col.dtype.kind in "biufc" or str(col.dtype) == "Int64":
-            continue
-        cells = [v for v in col.to_numpy(dtype=object) if isinstance(v, str)]
+        if col.dtype.kind in "biufc" or str(col.dtype) == "Int64" or c in marked:
+            continue  # numbers, and numbers with the "n/a" marks applied from masks: nothing a sheet would run
+        if col.dtype != object:  # pandas' text dtype: every known cell is a string
+            cells = col.dropna().tolist()
+        else:
+            cells = [v for v in col.to_numpy(dtype=object) if isinstance(v, str)]
         if c in numeric and all(v == NOT_SUPPORTED for v in cells):
             continue  # numbers and n/a (a throughput column with unsupported cells): nothing a sheet would run
         if column_may_hold_formulas(cells):
