@@ -141,8 +141,8 @@ def _system_hint(e: ChipcmpError) -> str:
     if not systems.is_system(query):
         return ""
     s = systems.find(query)
-    return (f"{query!r} is a system ({s.chips} × {s.chip}), not a chip: `chipcmp systems` and `chipcmp compare "
-            f"--systems` take systems; name its chip {s.chip!r} here")
+    return (f"{query!r} is a system ({s.chips} × {s.chip}), not a chip: `chipcmp systems`, `chipcmp compare "
+            f"--systems` and `chipcmp plot --systems` take systems; name its chip {s.chip!r} here")
 
 
 class ChipcmpGroup(TyperGroup):

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from chipcmp.core.result import Result
 
 
-@command(examples=("chipcmp plot memory_bw_tbs bf16_tflops --log-x --log-y",
-                   "chipcmp plot tdp_w bf16_tflops --country CN -o chart.png", "chipcmp plot --bar tpp --top 15"),
+@command(examples=("chipcmp plot tdp_w bf16_tflops --country CN -o chart.png", "chipcmp plot --bar tpp --top 15",
+                   "chipcmp plot --systems power_basis_kw bf16_pflops --log-x --log-y"),
          images=True)
 def plot(
     ctx: "Context",
@@ -24,6 +24,8 @@ def plot(
     bar: Annotated[str | None, typer.Option("--bar", metavar="METRIC", autocompletion=_complete_metric,
                                             help="A bar chart of one field instead; positionals are chips.")] = None,
     pareto: Annotated[bool, typer.Option("--pareto", help="List the Pareto-frontier chips below the chart.")] = False,
+    systems: Annotated[bool, typer.Option("--systems", help="Chart systems (boards, racks, pods: `chipcmp systems "
+                                          "--help` lists their fields) instead of chips.")] = False,
     log_x: Annotated[bool, typer.Option("--log-x", help="Logarithmic x axis.")] = False,
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
     top: TopOpt = None,
@@ -43,8 +45,13 @@ def plot(
     cols = width or terminal_width()
     words = fields or []
     if bar is not None:
+        if systems:
+            raise typer.BadParameter("--bar charts chips; rank systems with `chipcmp systems --metric FIELD`")
         return pl.bar_result(ctx.dataset, bar, words, ctx.filters, top, cols)
     if len(words) < 2:
         raise typer.BadParameter("give two fields, e.g. chipcmp plot memory_bw_tbs bf16_tflops (or --bar FIELD)")
-    return pl.scatter_result(ctx.dataset, words[0], words[1], words[2:], ctx.filters, log_x, log_y, cols, pareto)
+    from chipcmp.data.registry import CHIPS, SYSTEMS
+
+    return pl.scatter_result(ctx.dataset, words[0], words[1], words[2:], ctx.filters, log_x, log_y, cols, pareto,
+                             SYSTEMS if systems else CHIPS)
 

@@ -49,7 +49,7 @@ def _check_other(name: str, numeric: bool, registry: Registry) -> schema.Field:
     f = registry.by_name.get(name)
     if f is None or (numeric and not f.numeric):
         choices = list(registry.numeric if numeric else registry.by_name)
-        raise UnknownMetric(f"--metric {name!r} is not a {registry.what} metric{suggest(name, choices)}"
+        raise UnknownMetric(f"{name!r} is not a {registry.what} metric{suggest(name, choices)}"
                             f"\n({registry.what} metrics: {', '.join(choices)})")
     return f
 

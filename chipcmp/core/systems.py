@@ -53,6 +53,12 @@ def frame(ds: Dataset) -> pd.DataFrame:
     return table.set_index("name", drop=False)
 
 
+def select_systems(ds: Dataset, names: list[str], vendor: tuple[str, ...]) -> pd.DataFrame:
+    """The systems named (or all), of these vendors, with their chips' figures; refused when a named system's chip
+    is not in the data loaded."""
+    return _select(ds, names, vendor)
+
+
 def _select(ds: Dataset, names: list[str], vendor: tuple[str, ...]) -> pd.DataFrame:
     df = frame(ds)
     if names:

@@ -15,6 +15,7 @@ from chipcmp.core.fields import check_field, check_top, field_values
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.data import schema
+from chipcmp.data.registry import CHIPS, Registry
 from chipcmp.errors import ChipcmpError, EmptyResult, UsageError
 from chipcmp.output.table import bar, fmt_number
 from chipcmp.text import clean
@@ -46,6 +47,7 @@ class Points:
     log_y: bool
     left_out: int
     named: list[str] = field(default_factory=list)  # chips the user asked for: labelled first
+    registry: Registry = CHIPS  # the chips' fields, or the systems'
 
     @property
     def frontier(self) -> pd.DataFrame:
@@ -72,21 +74,34 @@ def pareto_mask(x: pd.Series, y: pd.Series, x_higher: bool, y_higher: bool) -> p
     return pd.Series(keep, index=x.index)
 
 
-def _direction(name: str) -> bool:
-    f = schema.FIELD_BY_NAME[name]
+def _direction(name: str, registry: Registry = CHIPS) -> bool:
+    f = registry.by_name[name]
     return True if f.higher_is_better is None else f.higher_is_better
 
 
+def _rows(ds: Dataset, names: list[str], filters: Filters, registry: Registry) -> pd.DataFrame:
+    """The chips (or, with the systems' registry, the systems) to chart, after the filters."""
+    if registry is CHIPS:
+        return select(ds, names, filters)
+    from chipcmp.core.systems import select_systems
+
+    others = [f"--{k}" for k in ("country", "kind", "since", "where") if getattr(filters, k) not in ((), None)]
+    if others:
+        raise UsageError(f"{', '.join(others)} filter chips; with --systems only --vendor applies (or name the "
+                         "systems)")
+    return select_systems(ds, names, filters.vendor)
+
+
 def points(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_x: bool = False,
-           log_y: bool = False) -> Points:
-    """The chips to plot: both values known (and positive on a log axis)."""
+           log_y: bool = False, registry: Registry = CHIPS) -> Points:
+    """The chips (or systems) to plot: both values known (and positive on a log axis)."""
     import pandas as pd
 
-    check_field(x)
-    check_field(y)
-    df = select(ds, chips, filters)
-    frame = pd.DataFrame({"name": df["name"], "vendor": df["vendor"], "x": field_values(df, x),
-                          "y": field_values(df, y)})
+    check_field(x, registry=registry)
+    check_field(y, registry=registry)
+    df = _rows(ds, chips, filters, registry)
+    frame = pd.DataFrame({"name": df["name"], "vendor": df["vendor"], "x": field_values(df, x, registry),
+                          "y": field_values(df, y, registry)})
     ok = frame["x"].notna() & frame["y"].notna()
     if log_x:
         ok &= frame["x"] > 0
@@ -94,14 +109,16 @@ def points(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_
         ok &= frame["y"] > 0
     left_out = int((~ok).sum())
     frame = frame[ok]
+    what = "chip" if registry is CHIPS else "system"
     if frame.empty:
-        raise EmptyResult(f"no chip has both {x} and {y} known; pick other fields or chips")
-    frame = frame.assign(pareto=pareto_mask(frame["x"], frame["y"], _direction(x), _direction(y)))
-    return Points(frame, x, y, log_x, log_y, left_out, [str(n) for n in df["name"]] if chips else [])
+        raise EmptyResult(f"no {what} has both {x} and {y} known; pick other fields or {what}s")
+    frame = frame.assign(pareto=pareto_mask(frame["x"], frame["y"], _direction(x, registry),
+                                            _direction(y, registry)))
+    return Points(frame, x, y, log_x, log_y, left_out, [str(n) for n in df["name"]] if chips else [], registry)
 
 
-def _axis_label(name: str) -> str:
-    return schema.field_header(schema.FIELD_BY_NAME[name])
+def _axis_label(name: str, registry: Registry = CHIPS) -> str:
+    return schema.field_header(registry.by_name[name])
 
 
 def _scale(values: pd.Series, log: bool) -> tuple[pd.Series, float, float]:
@@ -147,7 +164,7 @@ def scatter_text(p: Points, width: int) -> str:
     def tick(v: float, log: bool) -> str:
         return fmt_number(10 ** v if log else v)
 
-    lines = [f"{_axis_label(p.y)} vs {_axis_label(p.x)}" + ("  (log y)" if p.log_y else "")
+    lines = [f"{_axis_label(p.y, p.registry)} vs {_axis_label(p.x, p.registry)}" + ("  (log y)" if p.log_y else "")
              + ("  (log x)" if p.log_x else "")]
     for i, row in enumerate(grid):
         label = ""
@@ -164,8 +181,9 @@ def scatter_text(p: Points, width: int) -> str:
     for pos, text in ((0, lo), ((cols - len(mid)) // 2, mid), (cols - len(hi), hi)):
         axis[pos:pos + len(text)] = list(text)
     lines.append(" " * (left + 1) + "".join(axis).rstrip())
-    lines.append(" " * (left + 1) + _axis_label(p.x))
-    lines.append("* chip   # Pareto frontier (no chip better on both)")
+    lines.append(" " * (left + 1) + _axis_label(p.x, p.registry))
+    what = "chip" if p.registry is CHIPS else "system"
+    lines.append(f"* {what}   # Pareto frontier (no {what} better on both)")
     if unlabelled:
         import textwrap
 
@@ -174,8 +192,8 @@ def scatter_text(p: Points, width: int) -> str:
 
 
 def frontier_text(p: Points) -> str:
-    better_x = "higher" if _direction(p.x) else "lower"
-    better_y = "higher" if _direction(p.y) else "lower"
+    better_x = "higher" if _direction(p.x, p.registry) else "lower"
+    better_y = "higher" if _direction(p.y, p.registry) else "lower"
     rows = [f"Pareto frontier ({better_x} {p.x}, {better_y} {p.y}):"]
     for _, r in p.frontier.iterrows():
         rows.append(f"  {r['name']}: {p.x} {fmt_number(r['x'])}, {p.y} {fmt_number(r['y'])}")
@@ -281,9 +299,10 @@ def scatter_image(p: Points) -> Callable[[Any, str], None]:
         if p.log_y:
             ax.set_yscale("log")
         _plain_ticks(ax, p.log_x, p.log_y)
-        ax.set_xlabel(_axis_label(p.x))
-        ax.set_ylabel(_axis_label(p.y))
-        ax.set_title(f"{_axis_label(p.y)} vs {_axis_label(p.x)} — chipcmp (dense, per package)")
+        ax.set_xlabel(_axis_label(p.x, p.registry))
+        ax.set_ylabel(_axis_label(p.y, p.registry))
+        ax.set_title(f"{_axis_label(p.y, p.registry)} vs {_axis_label(p.x, p.registry)} — chipcmp (dense, "
+                     "per package)")
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=7, ncol=2)
         fig.tight_layout()
@@ -316,16 +335,21 @@ def _write_bars(frame: pd.DataFrame, metric: str, f: Any, kind: str) -> None:
 
 
 def scatter_result(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_x: bool, log_y: bool,
-                   width: int, pareto: bool) -> Result:
+                   width: int, pareto: bool, registry: Registry = CHIPS) -> Result:
     """The scatter as a Result: the points as data, the chart as text, and an image writer."""
-    p = points(ds, x, y, chips, filters, log_x, log_y)
+    p = points(ds, x, y, chips, filters, log_x, log_y, registry)
     chart = scatter_text(p, width) + (frontier_text(p) if pareto else "")
     frame = p.frame.rename(columns={"x": x, "y": y})
-    cols = [Col.of("name", keep=True), Col.of("vendor"), Col.of(x), Col.of(y), Col("pareto", "On frontier")]
-    messages = [f"left out {p.left_out} chips without both {x} and {y}"] if p.left_out else []
+    what = "chips" if registry is CHIPS else "systems"
+    cols = [Col.of("name", keep=True, registry=registry), Col.of("vendor", registry=registry),
+            Col.of(x, registry=registry), Col.of(y, registry=registry), Col("pareto", "On frontier")]
+    messages = [f"left out {p.left_out} {what} without both {x} and {y}"] if p.left_out else []
+    if registry is not CHIPS and any("power" in f or "per_kw" in f for f in (x, y)):
+        messages.append("power mixes scopes: a rack's or pod's stated power carries CPUs, network and cooling that "
+                        "a chips-only figure does not (`chipcmp systems` shows what each covers)")
     return Result(frame[["name", "vendor", x, y, "pareto"]], cols, title=f"{y} vs {x}", chart=chart,
                   image=scatter_image(p), messages=messages,
-                  assumptions={"x": x, "y": y, "log_x": log_x, "log_y": log_y})
+                  assumptions={"x": x, "y": y, "log_x": log_x, "log_y": log_y, "table": what})
 
 
 def bar_result(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int | None,

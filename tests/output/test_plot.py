@@ -146,3 +146,30 @@ def test_rank_tables_show_inline_bars_in_their_own_column(cli):
     assert "▼" in c.stdout
     n = cli("rank", "--metric", "tpp", "--top", "3", "--no-bars")
     assert "█" not in n.stdout
+
+
+def test_systems_chart_their_own_fields_with_an_independent_frontier(cli):
+    """plot --systems charts racks and pods by the systems' fields; its frontier (lower power, higher BF16) is the
+    brute-force one over the plotted points, every plotted point is a system of `chipcmp systems` with the same
+    figures, and power's mixed scopes are said."""
+    r = cli("plot", "--systems", "power_basis_kw", "bf16_pflops", "--format", "csv")
+    assert r.exit_code == 0, r.stderr
+    got = {x["name"]: x for x in csv.DictReader(io.StringIO(r.stdout))}
+    listed = {s["name"]: s for s in json.loads(cli("systems", "--format", "json").stdout)["rows"]}
+    for name, x in got.items():
+        assert float(x["bf16_pflops"]) == pytest.approx(listed[name]["bf16_pflops"]), name
+    points_ = [(n, -float(x["power_basis_kw"]), float(x["bf16_pflops"])) for n, x in got.items()]
+    assert {n for n, x in got.items() if x["pareto"] == "True"} == brute_force_frontier(points_)
+    assert "Huawei CloudMatrix 384" in got and "power mixes scopes" in r.stderr
+    chart = cli("plot", "--systems", "power_basis_kw", "bf16_pflops", "--width", "80")
+    assert "# Pareto frontier (no system better on both)" in chart.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("plot", "--systems", "tdp_w", "bf16_pflops"), "'tdp_w' is not a system metric"),
+    (("plot", "--systems", "bf16_pflops", "memory_tb", "--country", "CN"), "with --systems only --vendor"),
+    (("plot", "--systems", "--bar", "bf16_pflops"), "chipcmp systems --metric"),
+])
+def test_systems_chart_refuses_what_only_chips_have(cli, args, message):
+    r = cli(*args)
+    assert r.exit_code != 0 and message in r.stderr and "Traceback" not in r.stderr
