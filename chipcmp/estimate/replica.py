@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,34 +107,62 @@ def replica_sizes(shape: Shape, chip: Chip, fixed: int | None) -> list[int]:
 
 def estimate(shape: Shape, chip: Chip, n: int, batch: int) -> Estimate | None:
     """The replica of `n` chips at `batch`; None when the batch's KV cache does not fit or a figure is missing."""
+    fixed = _fixed(shape, chip, n)
+    return _estimate(shape, chip, n, batch, fixed) if fixed is not None else None
+
+
+class _Fixed(NamedTuple):
+    """What a replica's estimate needs that does not depend on the batch: worked out once per layout."""
+
+    weights: float  # bytes of the weights
+    kv_seq: float  # bytes of one sequence's KV cache at full context
+    capacity: float  # usable bytes of the replica's memory
+    dense: float
+    experts: float
+    mean_context: float
+    kv_token: float  # KV bytes per token of context
+    attention: float  # attention FLOPs of one new token at the mean context
+    mem_rate: float  # bytes per second the replica streams
+    flop_rate: float  # FLOP/s the replica sustains
+    prefill: float  # one prompt's prefill, seconds
+    layout: str
+
+
+def _fixed(shape: Shape, chip: Chip, n: int) -> _Fixed | None:
     m = shape.model
     if not (chip.peak_tflops > 0 and chip.memory_bw_tbs > 0 and chip.memory_gb > 0):
         return None
-    if m.params * shape.weight_bytes + _kv_bytes(shape) * batch > n * chip.memory_gb * 1e9 * MEMORY_USABLE:
-        return None
     dense, experts = m.weight_split()
+    mem_rate = n * chip.memory_bw_tbs * 1e12 * chip.bw_eff
+    flop_rate = n * chip.peak_tflops * 1e12 * chip.compute_eff
+    prefill_flops = (2.0 * m.active_params + m.attention_flops_per_token(shape.prompt / 2)) * shape.prompt
+    prefill = max(prefill_flops / flop_rate, m.params * shape.weight_bytes / mem_rate) + \
+        _collectives(m, chip, n, shape.prompt)
+    mean_context = shape.prompt + shape.output / 2
+    return _Fixed(m.params * shape.weight_bytes, _kv_bytes(shape), n * chip.memory_gb * 1e9 * MEMORY_USABLE,
+                  dense, experts, mean_context, (m.kv_elements_per_token() or 0.0) * shape.kv_bytes,
+                  m.attention_flops_per_token(mean_context), mem_rate, flop_rate, prefill, _layout(m, chip, n))
+
+
+def _estimate(shape: Shape, chip: Chip, n: int, batch: int, f: _Fixed) -> Estimate | None:
+    m = shape.model
+    if f.weights + f.kv_seq * batch > f.capacity:
+        return None
     touched = 1.0
     if m.moe and m.experts and m.experts_per_token:
         touched = 1.0 - (1.0 - m.experts_per_token / m.experts) ** batch
-    mean_context = shape.prompt + shape.output / 2
-    kv_token = (m.kv_elements_per_token() or 0.0) * shape.kv_bytes
-    bytes_step = (dense + experts * touched) * shape.weight_bytes + kv_token * mean_context * batch
+    bytes_step = (f.dense + f.experts * touched) * shape.weight_bytes + f.kv_token * f.mean_context * batch
     tps = shape.tokens_per_step
-    flops_step = batch * tps * (2.0 * m.active_params + m.attention_flops_per_token(mean_context))
-    t_mem = bytes_step / (n * chip.memory_bw_tbs * 1e12 * chip.bw_eff)
-    t_cmp = flops_step / (n * chip.peak_tflops * 1e12 * chip.compute_eff)
+    flops_step = batch * tps * (2.0 * m.active_params + f.attention)
+    t_mem = bytes_step / f.mem_rate
+    t_cmp = flops_step / f.flop_rate
     t_comm = _collectives(m, chip, n, batch * tps)
     step = max(t_mem, t_cmp) + t_comm + STEP_OVERHEAD_S
-    prefill_flops = (2.0 * m.active_params + m.attention_flops_per_token(shape.prompt / 2)) * shape.prompt
-    prefill = max(prefill_flops / (n * chip.peak_tflops * 1e12 * chip.compute_eff),
-                  m.params * shape.weight_bytes / (n * chip.memory_bw_tbs * 1e12 * chip.bw_eff)) + \
-        _collectives(m, chip, n, shape.prompt)
     # Continuous batching: every request's prompt is prefilled too, so a replica's output rate counts that work.
-    cycle = batch * prefill + shape.output / tps * step
+    cycle = batch * f.prefill + shape.output / tps * step
     bound = "interconnect" if t_comm > max(t_mem, t_cmp) else ("memory" if t_mem >= t_cmp else "compute")
-    layout = _layout(m, chip, n)
-    return Estimate(n, batch, step, batch * shape.output / cycle, batch * tps / step, prefill,
-                    prefill * QUEUE_FACTOR, bound, layout)
+    return Estimate(n, batch, step, batch * shape.output / cycle, batch * tps / step, f.prefill,
+                    f.prefill * QUEUE_FACTOR, bound, f.layout)
 
 
 def _layout(m: Model, chip: Chip, n: int) -> str:
@@ -162,8 +190,11 @@ def best(shape: Shape, chip: Chip, fixed: int | None = None, batch: int | None =
     given); a replica inside the scale-up domain beats one that crosses it at equal throughput."""
     found: Estimate | None = None
     for n in replica_sizes(shape, chip, fixed):
+        f = _fixed(shape, chip, n)
+        if f is None:
+            continue
         for b in (batch,) if batch is not None else BATCHES:
-            e = estimate(shape, chip, n, b)
+            e = _estimate(shape, chip, n, b, f)
             if e is None or not _meets(shape, e):
                 break  # a larger batch holds more KV cache and takes longer per step: it fails too
             if found is None or _key(e, chip) > _key(found, chip):
