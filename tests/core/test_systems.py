@@ -131,3 +131,15 @@ def test_memory_totals_are_in_the_chips_unit(cli):
         if row["vendor_vs_chips_memory"] and name != "Huawei Atlas 950 SuperPoD":
             assert float(row["vendor_vs_chips_memory"]) == pytest.approx(1, abs=0.03), name
     assert float(got["Huawei Atlas 950 SuperPoD"]["vendor_vs_chips_memory"]) == pytest.approx(1152 / 1179.648)
+
+
+def test_the_910b_has_its_own_server(cli):
+    """Huawei's Atlas 800T A2 holds 8 Ascend 910B in one HCCS full mesh (Huawei MindCluster deployment guide: '8个
+    NPU网口' per node; CANN guide: collectives over 1-8 processors of an Atlas A2 server; msModeling: A2
+    intra-server FULL_MESH at 196 GB/s per direction). A bare 910B serves in it, and match counts its servers."""
+    got = systems(cli)["Huawei Atlas 800T A2"]
+    assert (got["chip"], int(float(got["chips"])), int(float(got["scaleup_domain"]))) == ("Ascend 910B", 8, 8)
+    r = cli("serve", "Ascend 910B", "--model", "Llama 3.1 70B", "--format", "json")
+    assert json.loads(r.stdout)["rows"][0]["box"] == "Huawei Atlas 800T A2 (8-chip domain)"
+    m = cli("match", "Ascend 910B", "--to", "H100 SXM", "--count", "10000", "--format", "csv")
+    assert "Huawei Atlas 800T A2" in m.stdout
