@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chipcmp.core.fields import records
+from chipcmp.core.fields import plural, records
 from chipcmp.core.filters import Filters, select
 from chipcmp.core.result import Col, Result
 from chipcmp.errors import UsageError
@@ -202,7 +202,7 @@ def plan_serve(ds: Dataset, sp: ServePlan, rate: float, goal: Goal, chips: list[
     out = _finish(pd.DataFrame(rows), SERVE_ORDER[goal.by])
     title = f"Serving {sp.model.name} at {rate:,.0f} output tokens/s, {sp.scenario_used} scenario"
     notes = [_verdict_serve(out, sp, goal), *dropped,
-             *([f"No estimate for {len(missing)} options ({_names(missing)}); `chipcmp serve` says why for "
+             *([f"No estimate for {plural(len(missing), 'option')} ({_names(missing)}); `chipcmp serve` says why for "
                 "each."] if missing else []),
              "Chips: whole replicas (a pod: whole systems) for the output rate at the calibrated estimate; range: "
              "at the estimate's calibrated low and high (`chipcmp calibration`) and the price range. MW: chips × "
@@ -359,7 +359,8 @@ def plan_train(ds: Dataset, tp: TrainPlan, goal: Goal, chips: list[str], filters
     title = f"Training {what} on {tp.tokens / 1e12:g}T tokens" + (f" in {tp.days:g} days" if tp.days else
                                                                  f" on {tp.chips:,} chips")
     notes = [_verdict(out, TRAIN_ORDER[goal.by], goal.by)[0], *dropped,
-             *([f"No estimate for {len(missing)} options ({_names(missing)}): no BF16 figure."] if missing else []),
+             *([f"No estimate for {plural(len(missing), 'option')} ({_names(missing)}): no BF16 figure."]
+               if missing else []),
              f"At MFU {tp.mfu:g}; ranges at the MFU range published runs imply (`chipcmp calibration`) and the "
              "price range. MW: chips × the power basis (no PUE).", obtainable_note(goal)]
     return Result(out, _columns(TRAIN_COLUMNS, goal), title=title, notes=[n for n in notes if n],

@@ -124,3 +124,15 @@ def test_a_chip_without_power_gets_the_power_it_would_need_to_win(cli):
     verdict = next(n for n in data["notes"] if n.startswith("Verdict"))
     got = re.search(r"Ascend 910B \(no power figure\) wins if it draws under ([\d,.]+) W per chip", verdict)
     assert got and float(got[1].replace(",", "")) == pytest.approx(watts, rel=0.05)
+
+
+def test_a_chip_whose_price_alone_loses_is_told_so(cli):
+    """DeepSeek-V3 at two million tokens/s for a CN buyer: the Ascend 910B now serves it across Atlas 800T A2
+    servers (msModeling's A2 CLOS network, 25 GB/s per direction per NPU), but needs so many chips that its price
+    alone costs more per token than the H20's whole cost: whatever power it draws, it cannot win."""
+    data = _plan(cli, "serve", "Ascend 910B", "H20", "--model", "DeepSeek-V3", "--output-rate", "2000000",
+                 "--tpot-ms", "50", "--buyer", "CN", "--rule", "2023-10", "--no-pods")
+    rows = {r["name"]: r for r in data["rows"]}
+    assert rows["Ascend 910B"]["chips"] > rows["H20"]["chips"]
+    verdict = next(n for n in data["notes"] if n.startswith("Verdict"))
+    assert "Ascend 910B cannot win: its price alone costs more per token, whatever its power" in verdict
