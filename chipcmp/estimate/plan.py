@@ -163,6 +163,10 @@ def _serve_fleet(r: dict[str, Any], rate: float, sp: ServePlan) -> dict[str, Any
     out["energy_musd_year"] = out["power_mw"] * 1000 * sp.pue * sp.kwh_usd * HOURS_PER_YEAR / 1e6
     out["decode_rate"], out["energy_h"] = r["decode_tokens_s_chip"], r["energy_usd_per_chip_hour"]
     out["chip_price"] = r["price_usd"]
+    floor_price = r["price_usd_low"] if _known(r["price_usd_low"]) else r["price_usd"]
+    fastest = r["decode_tokens_s_chip_high"]
+    out["usd_per_mtok_out_floor"] = (floor_price / (sp.years * HOURS_PER_YEAR) / (fastest * 3600) * 1e6
+                                     if _known(floor_price) and _known(fastest) and fastest > 0 else float("nan"))
     for side, col in (("out", "decode_tokens_s_chip"), ("in", "prefill_tokens_s_chip")):
         mid, lo, hi = (r[col], r[col + "_high"], r[col + "_low"])  # a faster chip makes a token cheaper
         out[f"usd_per_mtok_{side}"] = r["usd_per_chip_hour"] / (mid * 3600) * 1e6
@@ -241,6 +245,10 @@ def _finish(out: pd.DataFrame, key: str) -> pd.DataFrame:
                         ("days", "days_range")):
         if f"{base}_low" in out.columns:
             out[label] = [span(a, b) for a, b in zip(out[f"{base}_low"], out[f"{base}_high"], strict=True)]
+    if "usd_per_mtok_out_floor" in out.columns:  # no power figure: the least a token can cost, its price alone
+        floor = out["usd_per_mtok_out_floor"]
+        unknown = out["usd_per_mtok_out"].isna() & floor.notna() & (floor > 0)
+        out.loc[unknown, "out_range"] = ["≥" + two_significant(v) for v in floor[unknown]]
     if "feasible" not in out.columns:
         out["feasible"] = True
     out["feasible"] = out["feasible"].fillna(True).astype(bool)

@@ -207,7 +207,7 @@ def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: Ma
     row["note"] = "; ".join(x for x in (
         f"no {precision.upper()} units: {prec.upper()} compute" if prec != precision else "",
         "no power figure (no TDP or system power published): no energy, so no $/M tok (buy) or tokens/kWh"
-        + (f"; its price alone, before energy, comes to {two_significant(capex)} $/M tok (buy): a floor"
+        + ("; the $ range gives the least it can cost: its price alone, at the fastest estimate (≥)"
            if positive(capex) else "")
         if not positive(row.get("tokens_per_kwh")) else "",
         "no market price of the chip (`chipcmp show` lists its prices, --price-kind order or cost uses others)"
@@ -279,11 +279,20 @@ def _costs(plan: ServePlan, per_chip: float, f: Factor, r: Mapping[str, Any], wa
             "usd_per_chip_hour": hour(r.get("price_usd")), "usd_per_chip_hour_low": hour(r.get("price_usd_low")),
             "usd_per_chip_hour_high": hour(r.get("price_usd_high")), "energy_usd_per_chip_hour": energy_h,
             "usd_per_mtok_buy": mid, "usd_per_mtok_buy_low": low, "usd_per_mtok_buy_high": high,
-            "usd_range": span(low, high),
+            "usd_range": span(low, high) if positive(mid) else _floor(plan, r, mtok_h * f.high),
             # the price's share alone, known even where the power is not (a floor under $/M tok bought)
             "usd_per_mtok_capex": float(r["price_usd"]) / (plan.years * 8760) / (mtok_h * f.factor)
             if positive(r.get("price_usd")) else float("nan"),
             "usd_per_mtok_rent": float(rent) / (mtok_h * f.factor) if positive(rent) else float("nan")}
+
+
+def _floor(plan: ServePlan, r: Mapping[str, Any], mtok_h: float) -> str:
+    """'≥0.30': the least a million tokens can cost where only the price is known (no power figure): the lowest
+    price over --years at the fastest estimate, energy left out."""
+    price: Any = r.get("price_usd_low") if positive(r.get("price_usd_low")) else r.get("price_usd")
+    if not positive(price) or not mtok_h > 0:
+        return "—"
+    return "≥" + two_significant(float(price) / (plan.years * 8760) / mtok_h)
 
 
 def _assumptions(plan: ServePlan, precision: str, fs: dict[str, Factor]) -> dict[str, object]:

@@ -85,6 +85,10 @@ def test_a_chip_without_power_still_gets_its_price_share_per_token(cli):
     assert row["usd_per_mtok_buy"] is None
     floor = row["price_usd"] / (4 * 8760) / (row["tokens_s_chip"] * 3600 / 1e6)
     assert row["usd_per_mtok_capex"] == pytest.approx(floor)
-    assert "before energy" in row["note"]
+    from chipcmp.text import two_significant
+
+    least = row["price_usd_low"] / (4 * 8760) / (row["tokens_s_chip_high"] * 3600 / 1e6)
+    assert row["usd_range"] == "≥" + two_significant(least)  # the lowest price at the fastest estimate
+    assert "the least it can cost" in row["note"]
     h20 = _serve(cli, "H20", "--model", "Llama 3.1 70B")["H20"]
     assert h20["usd_per_mtok_capex"] < h20["usd_per_mtok_buy"]  # energy adds to the price's share

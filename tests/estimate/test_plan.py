@@ -136,3 +136,8 @@ def test_a_chip_whose_price_alone_loses_is_told_so(cli):
     assert rows["Ascend 910B"]["chips"] > rows["H20"]["chips"]
     verdict = next(n for n in data["notes"] if n.startswith("Verdict"))
     assert "Ascend 910B cannot win: its price alone costs more per token, whatever its power" in verdict
+    from chipcmp.text import two_significant
+
+    b = _serve_row(cli, "Ascend 910B", "--model", "DeepSeek-V3", "--tpot-ms", "50")
+    least = b["price_usd_low"] / (4 * 8760) / (b["decode_tokens_s_chip_high"] * 3600) * 1e6
+    assert rows["Ascend 910B"]["out_range"] == "≥" + two_significant(least)
