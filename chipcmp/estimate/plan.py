@@ -302,7 +302,10 @@ def _breakeven(best: pd.Series, other: pd.Series, sp: ServePlan) -> str:
     if _known(other.get("chip_price")):
         room = hour_needed - other["chip_price"] / (sp.years * HOURS_PER_YEAR)
         if room <= 0:
-            return f" {other['name']} cannot win: its price alone costs more per token, whatever its power."
+            overlap = (_known(other.get("usd_per_mtok_out_floor")) and _known(best.get("usd_per_mtok_out_high"))
+                       and other["usd_per_mtok_out_floor"] <= best["usd_per_mtok_out_high"])
+            return (f" {other['name']} cannot win at the central estimates: its price alone costs more per token, "
+                    "whatever its power" + (" (the ranges overlap, so this is not certain)." if overlap else "."))
         watts = room / (sp.pue * sp.kwh_usd) * 1000
         return (f" {other['name']} (no power figure) wins if it draws under {two_significant(watts)} W per chip "
                 f"(PUE {sp.pue:g}, ${sp.kwh_usd:g}/kWh).")

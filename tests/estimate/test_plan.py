@@ -135,7 +135,8 @@ def test_a_chip_whose_price_alone_loses_is_told_so(cli):
     rows = {r["name"]: r for r in data["rows"]}
     assert rows["Ascend 910B"]["chips"] > rows["H20"]["chips"]
     verdict = next(n for n in data["notes"] if n.startswith("Verdict"))
-    assert "Ascend 910B cannot win: its price alone costs more per token, whatever its power" in verdict
+    assert ("Ascend 910B cannot win at the central estimates: its price alone costs more per token, whatever its "
+            "power (the ranges overlap, so this is not certain)") in verdict  # ≥0.099 against the H20's 0.041–0.36
     from chipcmp.text import two_significant
 
     b = _serve_row(cli, "Ascend 910B", "--model", "DeepSeek-V3", "--tpot-ms", "50")
