@@ -131,3 +131,13 @@ def test_large_file_path_is_the_same_as_the_in_memory_one(tmp_path, monkeypatch)
     bad.write_bytes(path.read_bytes() + b"Extra,row\n")
     with pytest.raises(table.DataError, match="has 2 fields"):
         table.read_table(bad, "bad.csv", bad)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.binary(max_size=24).map(lambda b: bytes(b"n/a,x"[c % 5] for c in b)))
+def test_n_a_is_found_at_every_offset(text: bytes) -> None:
+    """b"n/a" is found by 16-bit words at even and odd offsets: every occurrence, and nothing else."""
+    import numpy as np
+
+    expected = [i for i in range(len(text) - 2) if text[i:i + 3] == b"n/a"]
+    assert list(scan._n_a(np.frombuffer(text, dtype=np.uint8))) == expected
