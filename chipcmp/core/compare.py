@@ -116,9 +116,9 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None, me
     unpowered = [name_of[lbl] for lbl in order if not is_number(ds.frame.at[lbl, "tdp_w"])
                  and not is_number(ds.frame.at[lbl, "deployed_w"])]
     if unpowered and any("watt" in n or "_kw" in n for n in names):
-        notes.append(f"No power figure on record for {', '.join(unpowered)}: no TDP in a source chipcmp accepts "
-                     "and no system of it with a stated power, so its per-watt figures are unknown (—), not low "
-                     "(`chipcmp show CHIP --sources`).")
+        notes.append(f"No power figure for {', '.join(unpowered)} in the data: no TDP, and no system of it states "
+                     "its power, so its per-watt figures are unknown (—), not low (`chipcmp show CHIP --sources` "
+                     "lists what sources give).")
     return Result(table.frame, table.columns, title=f"{' vs '.join(chips)} (ratios to {base})", messages=messages,
                   row_kinds=[schema.FIELD_BY_NAME[n].kind for n in names], marks=marks, notes=notes,
                   assumptions={"baseline": base, "chips": chips}, better=table.better, groups=table.groups,
