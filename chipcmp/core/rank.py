@@ -134,12 +134,11 @@ def rank(ds: Dataset, metric: str, filters: Filters, top: int | None = None, asc
 
 def _stand_ins(out: pd.DataFrame) -> list[str]:
     """A message naming the ranked chips whose price is not a market price of the chip itself."""
-    said = {"kit": "a kit or board price ÷ its chips (no market price of the chip itself)",
-            "cost": "a manufacturing cost (--price-kind cost)", "order": "an order value ÷ units (--price-kind order)",
-            "user": "your own price (--price or an overlay)"}
+    from chipcmp.data.prices import STAND_INS
+
     kinds = out["price_kind"].astype(str)
     return [f"price of {', '.join(out.loc[kinds.eq(k), 'name'].astype(str))}: {text}"
-            for k, text in said.items() if kinds.eq(k).any()]
+            for k, text in STAND_INS.items() if kinds.eq(k).any()]
 
 
 def _why_unknown(message: str, r: Ranking, df: pd.DataFrame, unsupported: pd.Series) -> str:

@@ -56,10 +56,6 @@ def frame(ds: Dataset) -> pd.DataFrame:
 def select_systems(ds: Dataset, names: list[str], vendor: tuple[str, ...]) -> pd.DataFrame:
     """The systems named (or all), of these vendors, with their chips' figures; refused when a named system's chip
     is not in the data loaded."""
-    return _select(ds, names, vendor)
-
-
-def _select(ds: Dataset, names: list[str], vendor: tuple[str, ...]) -> pd.DataFrame:
     df = frame(ds)
     if names:
         df = df.loc[[find(n).name for n in names]]
@@ -79,7 +75,7 @@ def _select(ds: Dataset, names: list[str], vendor: tuple[str, ...]) -> pd.DataFr
 def systems(ds: Dataset, names: list[str], vendor: tuple[str, ...], metric: str | None, top: int | None) -> Result:
     """Systems with totals derived from their chips; the named ones, or all (ranked by `metric`)."""
     check_top(top)
-    df = _select(ds, names, vendor)
+    df = select_systems(ds, names, vendor)
     if not df["chip_known"].any():
         raise EmptyResult(f"the data loaded has none of the systems' chips ({', '.join(sorted(set(df['chip'])))}); "
                           "add them with --add, or use the bundled data")
@@ -123,7 +119,7 @@ def compare_systems(ds: Dataset, names: list[str], baseline: str | None = None) 
     base = find(baseline).name if baseline else wanted[0]
     if base not in wanted:
         raise UsageError(f"--baseline {baseline!r} is not one of the compared systems; add it to the list")
-    df = with_metrics(_select(ds, wanted, ()), None, SYSTEMS)
+    df = with_metrics(select_systems(ds, wanted, ()), None, SYSTEMS)
     order_ = [base, *(w for w in wanted if w != base)]
     table = side_by_side(df, order_, COMPARE_ROWS, SYSTEMS, {s: s for s in order_})
     kinds = [SYSTEMS.by_name[n].kind for n in COMPARE_ROWS]

@@ -115,6 +115,12 @@ def check_kinds(price_kind: str, rent_kind: str) -> None:
         raise UsageError(f"--rent-kind {rent_kind!r} is not one of any, {', '.join(RENT_KINDS)}")
 
 
+# What a purchase price that is not a market price of the chip itself stands for, in the words the output uses.
+STAND_INS = {"kit": "a kit or board price ÷ its chips: no market price of the chip itself",
+             "cost": "a manufacturing cost (--price-kind cost)", "order": "an order value ÷ units (--price-kind order)",
+             "user": "your own price (--price or an overlay)"}
+
+
 def purchase(observed: list[Offer], kind: str = "any") -> Price | None:
     """The purchase price of a chip: by default the latest market price of the chip itself (the best kind and
     the median of its observations on that date), ranged over the market prices of the RANGE_MONTHS before it;
@@ -135,7 +141,7 @@ def purchase(observed: list[Offer], kind: str = "any") -> Price | None:
     same = [o for o in same if order.index(o.kind) == best]
     window = [o.usd for o in pool if _months(latest) - _months(o.date) <= RANGE_MONTHS]
     usd = _median(o.usd for o in same)
-    note = " (a kit price ÷ its chips: no market price of the chip itself)" if stand_in else ""
+    note = f" ({STAND_INS['kit']})" if stand_in else ""
     return Price(usd, min(window), max(window), same[0].kind, latest, _describe(same, usd) + note)
 
 

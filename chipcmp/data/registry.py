@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from chipcmp.data.schema import COLUMNS, METRICS, Column, Field, Metric
+from chipcmp.data.schema import COLUMNS, METRICS, Column, Field, Metric, safe_ratio
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,10 +92,6 @@ SYSTEM_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _ratio_of(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
-    return num * scale / den.where(den > 0)
-
-
 SYSTEM_METRICS: tuple[Metric, ...] = (
     _total("bf16_pflops", "BF16", "PFLOPS", "bf16_tflops", 1e-3),
     _total("fp8_pflops", "FP8", "PFLOPS", "fp8_tflops", 1e-3),
@@ -108,17 +104,17 @@ SYSTEM_METRICS: tuple[Metric, ...] = (
            ("price_usd", "chips", "chip_price_usd"), _price, higher_is_better=False),
     Metric("bf16_pflops_per_kw", "BF16 per kW", "PFLOPS/kW", "bf16_pflops / power_basis_kw",
            ("chips", "chip_bf16_tflops", "power_kw", "chip_tdp_w"),
-           lambda df: _ratio_of(df["chips"] * df["chip_bf16_tflops"] / 1000, _power_kw(df))),
+           lambda df: safe_ratio(df["chips"] * df["chip_bf16_tflops"] / 1000, _power_kw(df))),
     Metric("bf16_pflops_per_musd", "BF16 per $M", "PFLOPS/$M", "bf16_pflops / (system_price_usd / 1e6)",
            ("chips", "chip_bf16_tflops", "price_usd", "chip_price_usd"),
-           lambda df: _ratio_of(df["chips"] * df["chip_bf16_tflops"] / 1000, _price(df), 1e6)),
+           lambda df: safe_ratio(df["chips"] * df["chip_bf16_tflops"] / 1000, _price(df), 1e6)),
     Metric("vendor_vs_chips_bf16", "Vendor / chips", "", "stated_bf16_pflops / bf16_pflops: off 1.00× means "
            "clocks, power caps or a different basis", ("stated_bf16_pflops", "chips", "chip_bf16_tflops"),
-           lambda df: _ratio_of(df["stated_bf16_pflops"], df["chips"] * df["chip_bf16_tflops"] / 1000),
+           lambda df: safe_ratio(df["stated_bf16_pflops"], df["chips"] * df["chip_bf16_tflops"] / 1000),
            higher_is_better=None),
     Metric("vendor_vs_chips_memory", "Vendor / chips HBM", "", "stated_memory_tb / memory_tb: off 1.00× means "
            "usable vs marketed capacity or another unit", ("stated_memory_tb", "chips", "chip_memory_gb"),
-           lambda df: _ratio_of(df["stated_memory_tb"], df["chips"] * df["chip_memory_gb"] / 1000),
+           lambda df: safe_ratio(df["stated_memory_tb"], df["chips"] * df["chip_memory_gb"] / 1000),
            higher_is_better=None),
 )
 

@@ -227,20 +227,25 @@ SOURCE_KINDS = ("vendor", "paper", "analyst", "press", "cloud", "benchmark", "es
 SOURCE_ROLES = ("chosen", "alternative", "superseded", "discounted", "rejected")
 
 
+def safe_ratio(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
+    """num × scale / den, missing (never 0 or inf) where either input is missing or den is not positive. In numpy,
+    not pandas operators: a chip's show computes thirty of these on one row, where pandas' per-call overhead is
+    all the cost. The chips' ratio metrics and the systems' share it."""
+    import numpy as np
+    import pandas as pd
+
+    n, d = num.to_numpy(dtype="float64"), den.to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = n * scale / np.where(d > 0, d, np.nan)
+    out[np.isinf(out)] = np.nan
+    return pd.Series(out, index=num.index)
+
+
 def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[pd.DataFrame], pd.Series]:
-    """num × scale / den, missing (never 0 or inf) where either input is missing or den is not positive."""
+    """The metric num × scale / den of two columns (safe_ratio)."""
 
     def compute(df: pd.DataFrame) -> pd.Series:
-        import numpy as np
-        import pandas as pd
-
-        # numpy, not pandas operators: a chip's show computes thirty of these on one row, where pandas' per-call
-        # overhead is all the cost.
-        n, d = df[num].to_numpy(dtype="float64"), df[den].to_numpy(dtype="float64")
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = n * scale / np.where(d > 0, d, np.nan)
-        out[np.isinf(out)] = np.nan
-        return pd.Series(out, index=df.index)
+        return safe_ratio(df[num], df[den], scale)
 
     return compute
 

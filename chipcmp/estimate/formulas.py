@@ -29,6 +29,9 @@ def training_flops(active_params: float, tokens: float) -> float:
     return 6.0 * active_params * tokens
 
 
+NO_POWER = "no TDP or system power published"  # why a chip has no power basis, in the output's words
+
+
 def power_basis(tdp_w: float | None, deployed_w: float | None, deployed_scope: str | None,
                 system_w: float | None = None, system: str = "") -> tuple[float | None, str]:
     """Watts per chip for energy and power, and what they are: the named system's stated power ÷ its chips,
@@ -40,4 +43,4 @@ def power_basis(tdp_w: float | None, deployed_w: float | None, deployed_scope: s
         return tdp_w, "TDP"
     if deployed_w is not None and not math.isnan(deployed_w) and deployed_w > 0:
         return deployed_w, f"deployed ({deployed_scope})"
-    return None, "none: no TDP or system power published"
+    return None, f"none: {NO_POWER}"

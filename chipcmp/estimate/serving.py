@@ -22,7 +22,7 @@ from chipcmp.core.result import Col, Result
 from chipcmp.data.models import Model
 from chipcmp.errors import UsageError
 from chipcmp.estimate import replica as layout
-from chipcmp.estimate.formulas import bytes_per, power_basis
+from chipcmp.estimate.formulas import NO_POWER, bytes_per, power_basis
 from chipcmp.estimate.replica import DEFAULT_BW_EFF, DEFAULT_COMPUTE_EFF, efficiencies, not_modelled, positive
 from chipcmp.estimate.scenarios import SCENARIOS, Factor, class_of, limits, pick
 from chipcmp.ranges import check_range
@@ -162,7 +162,7 @@ COLUMNS = [Col("name", "Name", keep=True), Col("chips_per_replica", "Chips / rep
            Col("decode_tokens_s_chip", "Decode tok/s per chip", True, kind="estimate", keep=True),
            Col("tpot_ms", "TPOT (ms)", True, kind="estimate"), Col("ttft_s", "TTFT (s)", True, kind="estimate"),
            Col("usd_per_mtok_buy", "$/M tok (buy)", True, kind="estimate", keep=True),
-           Col("usd_range", "$ range"), Col("usd_per_mtok_rent", "$/M tok (rent)", True, kind="estimate"),
+           Col("usd_range", "$ range", keep=True), Col("usd_per_mtok_rent", "$/M tok (rent)", True, kind="estimate"),
            Col("tokens_per_kwh", "Tok/kWh", True, kind="estimate"), Col("bound", "Bound"),
            Col("power_basis", "Power basis"), Col("box", "Scale-up domain"),
            Col("note", "Note", keep=True, kind="note")]
@@ -206,7 +206,7 @@ def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: Ma
     capex: Any = row.get("usd_per_mtok_capex")
     row["note"] = "; ".join(x for x in (
         f"no {precision.upper()} units: {prec.upper()} compute" if prec != precision else "",
-        "no power figure (no TDP or system power published): no energy, so no $/M tok (buy) or tokens/kWh"
+        f"no power figure ({NO_POWER}): no energy, so no $/M tok (buy) or tokens/kWh"
         + ("; the $ range gives the least it can cost: its price alone, at the fastest estimate (≥)"
            if positive(capex) else "")
         if not positive(row.get("tokens_per_kwh")) else "",
