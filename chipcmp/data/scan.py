@@ -253,9 +253,9 @@ class _Scanner:
                                   "endings); save the file with LF or CRLF line endings")
 
     def _na_cells(self, quotes: Any, start: tuple[int, int, int, int, int], rec_ends: Any, lens: Any) -> None:
-        """Cells that are exactly "n/a" (leading spaces allowed, as the parse skips them): their data row and
-        field position. Run after the field count, from its record ends (line breaks outside quotes) and the
-        state the chunk started in: no pass over the chunk's commas or quotes of its own."""
+        """Cells that are exactly "n/a", quoted or not (leading spaces allowed, as the parse skips them): their
+        data row and field position. Run after the field count, from its record ends (line breaks outside quotes)
+        and the state the chunk started in: no pass over the chunk's commas or quotes of its own."""
         import numpy as np
 
         a = self.a
@@ -263,18 +263,23 @@ class _Scanner:
             return
         parity, record, blank, carry_commas, _ = start
         hit = _n_a(a)
-        nxt = np.where(hit + 3 < a.size, a[np.minimum(hit + 3, a.size - 1)], 10)
-        cell = hit.copy()
+        cell, end = hit.copy(), hit + 3  # the cell's first byte, and the byte after it
+        if quotes.size or parity:
+            # Inside quotes, only a quoted "n/a" is the cell n/a: its quotes stand where separators would.
+            inside = ((np.searchsorted(quotes, hit) + parity) & 1) == 1
+            quoted = (hit > 0) & (hit + 3 < a.size)
+            quoted &= (a[np.maximum(hit - 1, 0)] == 34) & (a[np.minimum(hit + 3, a.size - 1)] == 34)
+            keep = ~inside | quoted
+            hit, inside = hit[keep], inside[keep]
+            cell, end = hit - inside, hit + 3 + inside
+        nxt = np.where(end < a.size, a[np.minimum(end, a.size - 1)], 10)
         while True:  # step back over the spaces a cell may start with
             prev = np.where(cell > 0, a[np.maximum(cell - 1, 0)], self.last_byte)
             spaced = (prev == 32) | (prev == 9)
             if not spaced.any():
                 break
             cell = cell - spaced
-        whole = np.isin(nxt, (44, 10, 13)) & np.isin(prev, (44, 10))
-        if quotes.size or parity:
-            whole &= ((np.searchsorted(quotes, hit) + parity) & 1) == 0  # outside quotes
-        hit = hit[whole]
+        hit = hit[np.isin(nxt, (44, 10, 13)) & np.isin(prev, (44, 10))]
         if not hit.size:
             return
         blank_before = np.concatenate(([0], np.cumsum(lens <= 0)))  # blank records among the first r
@@ -289,7 +294,8 @@ class _Scanner:
         self.na.append((row[keep], field[keep]))  # type: ignore[union-attr]
 
     def _quoted_commas(self, quotes: Any, parity: int, begin: Any, hit: Any) -> Any:
-        """Commas inside quoted fields between each record's start and its hit (which lies outside quotes)."""
+        """Commas inside quoted fields between each record's start and its hit (outside quotes, or in a quoted
+        n/a, which holds no comma)."""
         import numpy as np
 
         bounds = np.concatenate(([0], quotes)) if parity else quotes  # a span open at the chunk start starts at 0

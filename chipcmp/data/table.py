@@ -100,7 +100,7 @@ def read_table(path: Path, shown: str, source: Path | bytes | None = None) -> tu
     dtypes = {n: t for n, t in _dtypes().items() if n in names}
     numeric = [n for n in names if n in dtypes and dtypes[n] == "float64"]
     unsupported = _check_shape(source, shown, names, numeric)
-    df = _parse(source, shown, names, dtypes, numeric, bool(unsupported))
+    df = _parse(source, shown, names, dtypes, numeric)
     _check_bools(df, source, shown, names, numeric)
     if unknown:
         df = df.drop(columns=unknown)
@@ -130,8 +130,8 @@ def _check_shape(source: Path | bytes, shown: str, names: list[str], numeric: li
     return unsupported
 
 
-def _parse(source: Path | bytes, shown: str, names: list[str], dtypes: dict[str, str], numeric: list[str],
-           has_na: bool) -> pd.DataFrame:
+def _parse(source: Path | bytes, shown: str, names: list[str], dtypes: dict[str, str], numeric: list[str]
+           ) -> pd.DataFrame:
     """The one typed parse, by pandas' C reader; its failures become one line naming the file and the fix."""
     import pandas as pd
 
@@ -144,7 +144,7 @@ def _parse(source: Path | bytes, shown: str, names: list[str], dtypes: dict[str,
                 str(source) if isinstance(source, Path) else io.BytesIO(source),
                 dtype=dtypes, names=names, header=0,  # stripped names, so dtypes apply
                 encoding="utf-8-sig", keep_default_na=False, index_col=False, skipinitialspace=True,
-                na_values={n: ["", NOT_SUPPORTED] if n in numeric and has_na else [""] for n in names},
+                na_values={n: ["", NOT_SUPPORTED] if n in numeric else [""] for n in names},
             )
     except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
         raise DataError(f"{shown}: {_parser_message(e)}; every row needs as many fields as the header") from None
