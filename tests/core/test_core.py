@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chipcmp.core.expr import parse_condition
 from chipcmp.core.fields import with_metrics
@@ -180,3 +182,18 @@ def test_expressions_refuse_unlike_units_and_overflow(metric, message):
 
     with pytest.raises(UsageError, match=message):
         parse(metric)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.sampled_from([float("nan"), 0.5, 1.0, 1.0, 2.0, 3.0, -1.0]), min_size=1, max_size=80),
+       top=st.integers(1, 6), ascending=st.booleans())
+def test_top_rows_are_those_of_a_full_stable_sort(values: list[float], top: int, ascending: bool) -> None:
+    """rank --top selects by partition before sorting (a million rows): the same rows, ties in data order."""
+    from chipcmp.core.rank import Ranking, order
+
+    s = pd.Series(values, index=[f"r{i}" for i in range(len(values))])
+    if s.isna().all():
+        return
+    r = order(Ranking("m", s, "m", True, "", "m", ("m",), []), top, ascending)
+    expected = s.dropna().sort_values(ascending=ascending, kind="stable").head(top)
+    assert r.order is not None and r.order.index.tolist() == expected.index.tolist()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -151,3 +154,112 @@ def test_a_quoted_n_a_is_not_supported_like_a_bare_one(tmp_path: Path, cells: li
     expected = {0} | ({1} if cells[1] == "n/a" else set())
     assert unsupported == {"bf16_tflops": expected}
     assert df["bf16_tflops"].isna().tolist() == [True, cells[1] == "n/a"]
+
+
+BAD_FILES = {
+    "ragged": (b"Extra,row\n", "has 2 fields"),
+    "stray quote": (b'Bad"chip,X\n', "stray double quote"),
+    "not a number": None,  # built from the header below: a text in a number column
+}
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """Every file read from disk is scanned in a forked child beside its parse; the children are recorded."""
+    from chipcmp.data import parallel
+
+    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+        pytest.skip("fork runs the scan beside the parse on Linux only")
+    children: list[int] = []
+    real = parallel._fork
+
+    def recording(source, nfields):
+        child = real(source, nfields)
+        if child is not None:
+            children.append(child.pid)
+        return child
+
+    monkeypatch.setattr(parallel, "PARALLEL_SCAN_BYTES", 0)
+    monkeypatch.setattr(parallel, "_fork", recording)
+    return children
+
+
+def _answer(path: Path, what: str) -> tuple[Any, Any] | str:
+    """A file's frame and n/a cells, or its one-line error."""
+    from chipcmp.data import table
+
+    try:
+        df, _, unsupported = table.read_table(path, what, path)
+    except table.DataError as e:
+        return str(e)
+    return df, unsupported
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_the_scan_beside_the_parse_gives_the_same_answers(tmp_path, forked):
+    """The forked scan's verdict is the in-process one: the same frame and n/a cells for a good file, the same
+    one-line error for a ragged row, a stray quote or a text in a number column; every child is reaped."""
+    from chipcmp.data import parallel
+    from chipcmp.data.files import bundled_path
+
+    good = tmp_path / "chips.csv"
+    good.write_bytes(bundled_path().read_bytes())
+    header = good.read_bytes().split(b"\n", 1)[0]
+    width = header.count(b",") + 1
+    files = {"good": good}
+    for what, tail in BAD_FILES.items():
+        row = tail[0] if tail else b"Odd chip,X" + b",abc" * (width - 2) + b"\n"
+        files[what] = tmp_path / f"{what}.csv"
+        files[what].write_bytes(good.read_bytes() + row)
+    answers = {what: _answer(path, what) for what, path in files.items()}
+    assert len(forked) == len(files) and all(_reaped(pid) for pid in forked)
+    forked.clear()
+    parallel.PARALLEL_SCAN_BYTES = 1 << 62  # undone by monkeypatch: now the scan runs first, in this process
+    for what, path in files.items():
+        again = _answer(path, what)
+        if isinstance(again, str):
+            assert answers[what] == again
+        else:
+            assert answers[what][0].equals(again[0]) and answers[what][1] == again[1] and again[1]
+    assert not forked
+    assert "has 2 fields" in answers["ragged"] and "stray double quote" in answers["stray quote"]
+    assert "is not a number" in answers["not a number"]
+
+
+def test_a_child_that_fails_leaves_the_scan_to_the_parent(tmp_path, forked, monkeypatch):
+    """Whatever goes wrong in the child (here its result cannot be built), the parent scans itself: same answer."""
+    from chipcmp.data import parallel, table
+
+    def broken(source, nfields):
+        raise MemoryError
+
+    monkeypatch.setattr(parallel, "_payload", broken)
+    path = tmp_path / "chips.csv"
+    path.write_bytes(b"name,vendor,bf16_tflops\nA,X,n/a\nB,X,1\nC,X\n")
+    with pytest.raises(table.DataError, match="line 4 has 2 fields but the header has 3"):
+        table.read_table(path, "chips.csv", path)
+    path.write_bytes(b"name,vendor,bf16_tflops\nA,X,n/a\nB,X,1\n")
+    assert table.read_table(path, "chips.csv", path)[2] == {"bf16_tflops": {0}}
+    assert len(forked) == 2 and all(_reaped(pid) for pid in forked)
+
+
+def test_an_interrupted_parse_stops_and_reaps_the_child(tmp_path, forked):
+    """Ctrl-C during the parse: the child is killed and reaped, and the interrupt goes on."""
+    from chipcmp.data import parallel
+
+    path = tmp_path / "chips.csv"
+    path.write_bytes(b"name,vendor\nA,X\n")
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.scan_while(path, 2, interrupted, lambda verdict: pytest.fail("no verdict is asked for"))
+    assert len(forked) == 1 and _reaped(forked[0])
