@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.core.filters import Filters
 from chipcmp.errors import DataError, UsageError
@@ -52,8 +52,7 @@ def _split(values: list[str]) -> tuple[str, ...]:
     return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
 
 
-@dataclass(frozen=True)
-class Traits:
+class Traits(NamedTuple):
     """What a command declares about its output when it is registered (`@command(...)`), never set at run time."""
 
     name: str
@@ -184,7 +183,7 @@ def keep_asked(result: Result, spec: str) -> Result:
     from chipcmp.core.fields import split_names
 
     asked = set(split_names(spec, "--columns"))
-    return replace(result, columns=[replace(c, keep=True) if c.key in asked else c for c in result.columns])
+    return replace(result, columns=[c._replace(keep=True) if c.key in asked else c for c in result.columns])
 
 
 def pick_columns(result: Result, spec: str) -> Result:

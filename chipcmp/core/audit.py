@@ -13,9 +13,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.core.result import Col, Result
 from chipcmp.data import reader, schema
@@ -39,8 +38,7 @@ _NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _ACK = re.compile(r"\[audit-ok:\s*([a-z0-9,\s-]+)\]")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     line: int  # 1-based line of the file (the header is line 1); 0 for the file as a whole
     chip: str
     column: str
@@ -71,7 +69,7 @@ def audit_file(path: Path | None = None, overlay: bool = False) -> tuple[Result,
             from chipcmp.core.overlay_rules import as_overlay
             found = as_overlay(found, path)
     findings = [Finding(**f) for f in found]
-    frame = pd.DataFrame([f.__dict__ for f in findings],
+    frame = pd.DataFrame([f._asdict() for f in findings],
                          columns=["line", "chip", "column", "severity", "code", "message"])
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
@@ -95,7 +93,7 @@ def file_findings(path: Path, shown: str) -> tuple[list[dict[str, Any]], int]:
     if folder is not None and (folder / "prices.csv").is_file():
         findings += list(_check_prices(set(raw["name"]), folder))
     findings.sort(key=lambda f: (f.line, f.severity != "error", f.column))
-    return [dict(f.__dict__) for f in findings], len(raw)
+    return [f._asdict() for f in findings], len(raw)
 
 
 def _read_text(source: Path | bytes, shown: str) -> tuple[pd.DataFrame, list[int], list[Finding]]:

@@ -21,8 +21,7 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.data import schema
 from chipcmp.data.names import fold, fold_series, suggest
@@ -48,8 +47,7 @@ OPS: dict[str, Callable[[Any, Any], Any]] = {
 
 # --- units ----------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """A unit as symbols with exponents and a scale: how many of the base units one unit of the value holds
     (price_usd / 1000 counts thousands of USD: USD with scale 1000, shown k$). `const`: a bare number, which takes
     the unit of what it is added to or compared with."""
@@ -109,8 +107,7 @@ def _unit_words(u: Unit) -> str:
 Compute = Callable[["pd.DataFrame | None"], "pd.Series | float"]
 
 
-@dataclass(frozen=True)
-class Expression:
+class Expression(NamedTuple):
     """A parsed expression: its text, the fields it reads, its unit in words, and how to compute it."""
 
     text: str
@@ -119,8 +116,7 @@ class Expression:
     compute: Callable[[pd.DataFrame], pd.Series]
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(NamedTuple):
     """A parsed --where condition: which rows satisfy it (unknown values never do)."""
 
     text: str

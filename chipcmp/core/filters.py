@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from chipcmp.core.fields import with_metrics
 from chipcmp.data import schema
@@ -17,8 +16,7 @@ if TYPE_CHECKING:
     from chipcmp.data.dataset import Dataset
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(NamedTuple):
     """The filters every data command takes. Each given filter narrows; values within one filter are ORed."""
 
     vendor: tuple[str, ...] = ()

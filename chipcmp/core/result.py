@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.data import schema
 from chipcmp.data.registry import CHIPS, Registry
@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 BETTER, WORSE = "▲", "▼"  # how a Result.better verdict is shown
 
 
-@dataclass(frozen=True)
-class Col:
+class Col(NamedTuple):
     """One output column: its key in the frame, header, and how to show it."""
 
     key: str

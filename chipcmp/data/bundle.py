@@ -66,14 +66,16 @@ def frame(raw: dict[str, Any]) -> pd.DataFrame:
     import pandas as pd
 
     table = raw["chips"]
-    out = {}
+    old = pd.__version__.startswith(("1.", "2."))
+    out: dict[str, Any] = {}
     for name in table["order"]:
         kind, values = table["kinds"][name], table["columns"][name]
         if kind == "number":
             out[name] = np.array([math.nan if v is None else v for v in values], dtype="float64")
+        elif old:
+            out[name] = pd.Series([np.nan if v is None else v for v in values], dtype=object)
         else:
-            text = pd.Series([np.nan if v is None else v for v in values], dtype=object)
-            out[name] = text if pd.__version__.startswith(("1.", "2.")) else text.astype("str")
+            out[name] = pd.array(values, dtype="str")  # None becomes the dtype's NaN (a third of the cost of astype)
     return pd.DataFrame(out)
 
 

@@ -4,7 +4,7 @@ own config or model card. `train` and `serve` take `--model NAME` for these, or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chipcmp.data.names import fold, suggest
 from chipcmp.data.reader import Rows, bundled, derive
@@ -13,8 +13,7 @@ from chipcmp.errors import UsageError
 MODELS = "models.csv"
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
     """What an estimate needs of a transformer. Parameters are counts (not billions)."""
 
     name: str

@@ -14,7 +14,7 @@ region is borrowed for another's price.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chipcmp.data import schema
 from chipcmp.data.reader import Rows, bundled, number
@@ -28,8 +28,7 @@ RANGE_MONTHS = 24  # market prices this close to the chosen one make its range
 _SYMBOL = {"CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥", "USD": "$"}
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(NamedTuple):
     """One row of prices.csv, converted to USD."""
 
     usd: float
@@ -45,8 +44,7 @@ class Offer:
     region: str
 
 
-@dataclass(frozen=True)
-class Price:
+class Price(NamedTuple):
     """The price a chip gets: its value, range, kind and one line saying where it comes from."""
 
     usd: float

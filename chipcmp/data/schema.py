@@ -8,8 +8,7 @@ pandas (``chipcmp --help`` and completion read it): metric formulas receive a Da
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
 Kind = Literal["text", "int", "float"]
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A column of ``data/chips.csv``."""
 
     name: str
@@ -42,8 +40,7 @@ class Column:
         return self.kind != "text"
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(NamedTuple):
     """A figure derived from columns, computed vectorised over the whole frame."""
 
     name: str
@@ -68,8 +65,7 @@ class Metric:
 Field = Column | Metric
 
 
-@dataclass(frozen=True)
-class Precision:
+class Precision(NamedTuple):
     """A throughput column: its precision name, unit word and bit length (used by TPP)."""
 
     name: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from chipcmp.data.names import fold, suggest
 from chipcmp.data.reader import Rows, bundled, number
@@ -25,8 +24,7 @@ if TYPE_CHECKING:
 SYSTEMS = "systems.csv"
 
 
-@dataclass(frozen=True)
-class System:
+class System(NamedTuple):
     name: str
     vendor: str
     chip: str

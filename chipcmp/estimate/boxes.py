@@ -4,15 +4,14 @@ named system's. A bare chip never borrows a pod's domain: the CloudMatrix 384's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 BOX_CHIPS = 16  # a system of at most this many chips is a box (a server or a baseboard), not a rack or pod
 DEFAULT_BOX = 8  # chips on one scale-up link in a box where systems.csv has none of the chip (HGX, OAM, Atlas 800)
 SCALE_UP_GBS = 100.0  # an interconnect this fast is a scale-up fabric; slower is the host's PCIe
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
     domain: int
     scaleout_gbs: float | None
     basis: str  # what the domain comes from, for the output

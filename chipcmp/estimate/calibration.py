@@ -227,4 +227,4 @@ def calibration(ds: Dataset) -> Result:
         notes.append(f"No estimate, {reason}: " + "; ".join(r + (f" (×{n})" if n > 1 else "")
                                                             for r, n in results.items()))
     return Result(table, cols, title="Estimates against published results", notes=notes,
-                  assumptions={"factors": {c: f.__dict__ for c, f in fs.items()}})
+                  assumptions={"factors": {c: f._asdict() for c, f in fs.items()}})

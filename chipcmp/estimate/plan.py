@@ -10,8 +10,7 @@ Every figure carries the low and high that the estimate's calibrated range and t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.core.fields import plural, records
 from chipcmp.core.filters import Filters, select
@@ -35,8 +34,7 @@ SERVE_ORDER = {"usd": "usd_per_mtok_out", "capex": "capex_musd", "mw": "power_mw
 TRAIN_ORDER = {"capex": "capex_musd", "mw": "power_mw", "chips": "chips", "days": "days", "usd": "capex_musd"}
 
 
-@dataclass(frozen=True)
-class Goal:
+class Goal(NamedTuple):
     """The constraints of a decision: a budget, a power cap, whether to scale down to them, the buyer's rule."""
 
     budget_usd: float | None = None

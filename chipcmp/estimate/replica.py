@@ -18,7 +18,6 @@ achieved.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -37,8 +36,7 @@ DEFAULT_COMPUTE_EFF = 0.6  # of peak, where no measurement of the chip is publis
 DEFAULT_BW_EFF = 0.8  # of peak memory bandwidth, likewise
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """What is served and under which limits."""
 
     model: Model
@@ -51,8 +49,7 @@ class Shape:
     tokens_per_step: float = 1.0
 
 
-@dataclass(frozen=True)
-class Chip:
+class Chip(NamedTuple):
     peak_tflops: float
     memory_bw_tbs: float
     memory_gb: float
@@ -63,8 +60,10 @@ class Chip:
     bw_eff: float
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):
+    """One replica at one batch. A tuple: the layout search builds thousands of them (a frozen dataclass's
+    __init__ cost ~10x as much)."""
+
     chips: int
     batch: int
     step_s: float  # one decode step

@@ -6,14 +6,13 @@ evaluates them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DISCLAIMER = ("Informational calculation from public specifications, not legal advice: the rules have conditions "
               "not modelled here (end use and end user, the 3A090.b data-centre exclusion, licence exceptions).")
 
 
-@dataclass(frozen=True)
-class Threshold:
+class Threshold(NamedTuple):
     metric: str  # a registry field
     op: str  # ">=" or "<"
     value: float
@@ -24,14 +23,12 @@ class Threshold:
         return f"{self.metric}/{self.value:g}"
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     label: str
     any_of: tuple[tuple[Threshold, ...], ...]  # OR of ANDs
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     title: str
     effective: str

@@ -9,7 +9,7 @@ the estimate made without it (leave-one-out) and the held-out results against th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # MLPerf Inference latency limits (loadgen mlperf.conf): (TTFT ms, TPOT ms) per scenario; Offline has none.
 SCENARIOS = ("offline", "server", "interactive")
@@ -29,8 +29,7 @@ def limits(model: str, scenario: str) -> tuple[float | None, float | None]:
     return ttft, tpot
 
 
-@dataclass(frozen=True)
-class Factor:
+class Factor(NamedTuple):
     """What published ÷ raw is for one class: the median, its lowest and highest, and how many results."""
 
     factor: float

@@ -306,7 +306,7 @@ def _assumptions(plan: ServePlan, precision: str, fs: dict[str, Factor]) -> dict
         "tokens_per_step": plan.tokens_per_step, "batch": "auto" if plan.batch is None else plan.batch,
         "chips_per_replica": plan.replica or "best", "memory_usable": layout.MEMORY_USABLE,
         "default_compute_eff": DEFAULT_COMPUTE_EFF, "default_bw_eff": DEFAULT_BW_EFF,
-        "step_overhead_s": layout.STEP_OVERHEAD_S, "factors": {c: f.__dict__ for c, f in fs.items()},
+        "step_overhead_s": layout.STEP_OVERHEAD_S, "factors": {c: f._asdict() for c, f in fs.items()},
         "years": plan.years, "kwh_usd": plan.kwh_usd, "pue": plan.pue,
         "rent_usd_per_chip_hour": plan.rent_usd_hour, "system": plan.system_name or None,
     }

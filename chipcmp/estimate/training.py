@@ -7,8 +7,7 @@ exported as columns and as JSON meta. A chip lacking a needed figure stays in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from chipcmp.core.fields import check_precision
 from chipcmp.core.filters import Filters, select
@@ -34,8 +33,7 @@ def unknown_note(df: pd.DataFrame, key: str, needs: list[str]) -> list[str]:
             + ", ".join(missing["name"].head(8)) + (" ..." if len(missing) > 8 else "")]
 
 
-@dataclass(frozen=True)
-class TrainPlan:
+class TrainPlan(NamedTuple):
     params: float
     tokens: float
     active_params: float | None = None  # per token, for a mixture-of-experts model

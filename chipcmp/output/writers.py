@@ -6,9 +6,8 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.data.files import check_output_path, write_text
 from chipcmp.data.schema import NOT_SUPPORTED
@@ -190,8 +189,7 @@ def render_markdown(result: Result, out: IO[str]) -> None:
         out.write("\n" + "\n".join(f"_{escape_markdown(line)}_  " for line in result.notes) + "\n")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where and how a result goes: the format, the file (None: stdout), and the table's options."""
 
     fmt: OutputFormat
