@@ -68,8 +68,14 @@ class Result:
 
     def marked(self) -> pd.DataFrame:
         """The frame as shown: "n/a" where `unsupported` says so (NaN elsewhere stays unknown)."""
-        fixed = {k: self.frame[k].astype(object).mask(m, schema.NOT_SUPPORTED)
-                 for k, m in self.unsupported.items() if k in self.frame.columns and m.any()}
+        import pandas as pd
+
+        fixed = {}
+        for k, m in self.unsupported.items():
+            if k in self.frame.columns and m.any():
+                cells = self.frame[k].to_numpy(dtype=object)  # a new array: the frame's column is not touched
+                cells[m] = schema.NOT_SUPPORTED
+                fixed[k] = pd.Series(cells, index=self.frame.index, dtype=object)
         return self.frame.assign(**fixed) if fixed else self.frame
 
     def rows(self, start: int, stop: int) -> Result:

@@ -192,12 +192,29 @@ def best(shape: Shape, chip: Chip, fixed: int | None = None, batch: int | None =
         f = _fixed(shape, chip, n)
         if f is None:
             continue
-        for b in (batch,) if batch is not None else BATCHES:
-            e = _estimate(shape, chip, n, b, f)
-            if e is None or not _meets(shape, e):
-                break  # a larger batch holds more KV cache and takes longer per step: it fails too
-            if found is None or _key(e, chip) > _key(found, chip):
-                found = e
+        e = _largest(shape, chip, n, f, (batch,) if batch is not None else BATCHES)
+        if e is not None and (found is None or _key(e, chip) > _key(found, chip)):
+            found = e
+    return found
+
+
+def _largest(shape: Shape, chip: Chip, n: int, f: _Fixed, batches: tuple[int, ...]) -> Estimate | None:
+    """The replica at the largest batch that fits and meets the limits, found by bisection. A larger batch holds
+    more KV cache and takes longer per step, so the batches that pass are a prefix of `batches`; and output per
+    second rises with the batch (a step's time is a fixed part plus parts that grow at most linearly with it),
+    so the largest that passes is the best (ties only where nothing is output)."""
+    lo, hi, found = 0, len(batches), None  # batches[:lo] pass; batches[hi:] fail
+    while lo < hi:
+        mid = (lo + hi) // 2
+        e = _estimate(shape, chip, n, batches[mid], f)
+        if e is not None and _meets(shape, e):
+            lo, found = mid + 1, e
+        else:
+            hi = mid
+    if found is not None and not found.tokens_s > 0:
+        # No output at any batch (a collective over a link of no known speed takes forever): every batch ties,
+        # and the smallest is the one to show.
+        found = _estimate(shape, chip, n, batches[0], f)
     return found
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chipcmp.data.models import catalogue
 
 
 def _serve(cli, *args):
@@ -92,3 +96,32 @@ def test_a_chip_without_power_still_gets_its_price_share_per_token(cli):
     assert "the least it can cost" in row["note"]
     h20 = _serve(cli, "H20", "--model", "Llama 3.1 70B")["H20"]
     assert h20["usd_per_mtok_capex"] < h20["usd_per_mtok_buy"]  # energy adds to the price's share
+
+
+@settings(max_examples=300, deadline=None)
+@given(model=st.sampled_from(range(len(catalogue()))), peak=st.floats(50, 5000), bw=st.floats(0.5, 10),
+       memory=st.sampled_from([24.0, 48.0, 80.0, 96.0, 141.0, 192.0, 288.0]),
+       link=st.one_of(st.just(0.0), st.floats(1, 1800)),
+       domain=st.sampled_from([1, 8, 72, 384]), scaleout=st.sampled_from([None, 50.0, 400.0]),
+       weight=st.sampled_from([0.5, 1.0, 2.0]), prompt=st.integers(128, 16384), output=st.integers(64, 4096),
+       tpot=st.sampled_from([None, 20.0, 50.0, 200.0]), ttft=st.sampled_from([None, 450.0, 2000.0]),
+       tps=st.sampled_from([1.0, 1.7]))
+def test_the_bisected_batch_search_finds_what_trying_every_batch_finds(model, peak, bw, memory, link, domain,
+                                                                      scaleout, weight, prompt, output, tpot,
+                                                                      ttft, tps) -> None:
+    """The layout search bisects for the largest batch that passes: the same estimate as trying every batch
+    in turn and keeping the most output per chip (the search as it was first written). Links are a fabric's
+    (1 GB/s or more) or unknown (0): on a link of a few bytes a second every batch's output is ~0 and they tie."""
+    from chipcmp.estimate import replica
+
+    shape = replica.Shape(catalogue()[model], weight, 2.0, prompt, output, tpot, ttft, tps)
+    chip = replica.Chip(peak, bw, memory, link, domain, scaleout, 0.6, 0.8)
+    expected = None
+    for n in replica.replica_sizes(shape, chip, None):
+        for b in replica.BATCHES:
+            e = replica.estimate(shape, chip, n, b)
+            if e is None or not replica._meets(shape, e):
+                break
+            if expected is None or replica._key(e, chip) > replica._key(expected, chip):
+                expected = e
+    assert replica.best(shape, chip) == expected
