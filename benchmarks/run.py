@@ -34,8 +34,9 @@ def chipcmp_cmd() -> list[str]:
     return [str(exe)] if exe.exists() else [PY, "-m", "chipcmp"]
 
 
-def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one fresh process; its output is discarded."""
+def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system, its reaped children included) of one fresh
+    process; its output is discarded."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -43,7 +44,7 @@ def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, 
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -64,10 +65,16 @@ class Measured:
     base_time: float
     mem: int
     base_mem: int
+    cpu: float = 0.0
+    base_cpu: float = 0.0
 
     @property
     def time_ratio(self) -> float:
         return self.time / self.base_time
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu / self.base_cpu if self.base_cpu else float("nan")
 
     @property
     def mem_ratio(self) -> float:
@@ -82,15 +89,18 @@ class Measured:
 def measure(t: Target, repeats: int) -> Measured:
     run_once(t.cmd, t.env)  # warm the page cache and .pyc files once, unmeasured
     run_once(t.baseline)
-    times, base_times, mems, base_mems = [], [], [], []
+    times, base_times, mems, base_mems, cpus, base_cpus = [], [], [], [], [], []
     for _ in range(repeats):
-        a, ma = run_once(t.cmd, t.env)
-        b, mb = run_once(t.baseline)
+        a, ma, ca = run_once(t.cmd, t.env)
+        b, mb, cb = run_once(t.baseline)
         times.append(a)
         base_times.append(b)
         mems.append(ma)
         base_mems.append(mb)
-    return Measured(t, statistics.median(times), statistics.median(base_times), max(mems), max(base_mems))
+        cpus.append(ca)
+        base_cpus.append(cb)
+    return Measured(t, statistics.median(times), statistics.median(base_times), max(mems), max(base_mems),
+                    statistics.median(cpus), statistics.median(base_cpus))
 
 
 BASE_RANK = textwrap.dedent("""
@@ -202,13 +212,14 @@ def machine() -> str:
 
 def report(results: list[Measured], curve: list[tuple[int, float, float]]) -> str:
     lines = [f"### {dt.date.today().isoformat()} — {machine()}", "",
-             "| target | chipcmp | baseline | time ratio (max) | memory ratio (max) | result |",
-             "|---|---:|---:|---:|---:|---|"]
+             "| target | chipcmp | baseline | time ratio (max) | CPU ratio | memory ratio (max) | result |",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for m in results:
         t = m.target
         mem = f"{m.mem_ratio:.2f} ({t.max_mem_ratio})" if t.max_mem_ratio else "—"
         lines.append(f"| {t.name} | {m.time:.3f} s | {m.base_time:.3f} s ({t.baseline_name}) | "
-                     f"{m.time_ratio:.2f} ({t.max_time_ratio}) | {mem} | {'pass' if m.ok else 'FAIL'} |")
+                     f"{m.time_ratio:.2f} ({t.max_time_ratio}) | {m.cpu_ratio:.2f} | {mem} | "
+                     f"{'pass' if m.ok else 'FAIL'} |")
     if curve:
         lines += ["", "| rows | rank --top 20 | export | export s per 1k rows |", "|---:|---:|---:|---:|"]
         for n, r, e in curve:
@@ -245,7 +256,7 @@ def main() -> None:
             m = measure(t, repeats if big is None or "--data" not in " ".join(t.cmd) else max(3, repeats // 2))
             results.append(m)
             print(f"{'pass' if m.ok else 'FAIL'}  {t.name}: {m.time:.3f} s vs {m.base_time:.3f} s = "
-                  f"{m.time_ratio:.2f}x (max {t.max_time_ratio})"
+                  f"{m.time_ratio:.2f}x (max {t.max_time_ratio}), CPU {m.cpu_ratio:.2f}x"
                   + (f", memory {m.mem_ratio:.2f}x (max {t.max_mem_ratio})" if t.max_mem_ratio else ""))
         curve = [] if args.quick else scaling(work, [10_000, 100_000, args.rows], 3)
         for n, r, e in curve:
