@@ -5,8 +5,9 @@
     python benchmarks/run.py --record   # also append the results to benchmarks/README.md
 
 Each target runs the chipcmp command and its baseline alternately, several times, in fresh processes, and
-compares medians, so machine noise mostly cancels. Peak memory is the child's max RSS from wait4(). Exits 1
-if a target fails. Optional: if csvkit's `csvsort` is installed, it is timed on the same file for reference.
+compares medians, so machine noise mostly cancels. Peak memory is the child's max RSS from wait4(). Each data
+command is also timed split within one process (the baseline's imports, then chipcmp's own work), a ratio a
+machine whose speed drifts between processes cannot tilt. Exits 1 if a target fails. Optional: if csvkit's `csvsort` is installed, it is timed on the same file for reference.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Target:
     max_time_ratio: float
     max_mem_ratio: float | None = None
     env: dict[str, str] | None = None
+    words: list[str] | None = None  # a data command's arguments: also measured split in one process
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Measured:
     base_mem: int
     cpu: float = 0.0
     base_cpu: float = 0.0
+    split: float | None = None  # (imports + chipcmp's own work) / imports, timed within one process
 
     @property
     def time_ratio(self) -> float:
@@ -99,8 +102,34 @@ def measure(t: Target, repeats: int) -> Measured:
         base_mems.append(mb)
         cpus.append(ca)
         base_cpus.append(cb)
+    split = statistics.median(split_once(t.words) for _ in range(repeats)) if t.words else None
     return Measured(t, statistics.median(times), statistics.median(base_times), max(mems), max(base_mems),
-                    statistics.median(cpus), statistics.median(base_cpus))
+                    statistics.median(cpus), statistics.median(base_cpus), split)
+
+
+# One process: the baseline's imports, timed, then the chipcmp command, timed. Both halves run within a second
+# on the same core, so a machine whose speed drifts from run to run (a shared VM) cannot tilt the ratio.
+SPLIT = textwrap.dedent("""
+    import contextlib, io, sys, time
+    t0 = time.perf_counter()
+    import pandas, typer, rich.table
+    t1 = time.perf_counter()
+    from chipcmp.cli import main
+    sys.argv = ["chipcmp", *sys.argv[1:]]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main()
+    except SystemExit as e:
+        if e.code:
+            raise
+    print(t1 - t0, time.perf_counter() - t1)
+""")
+
+
+def split_once(words: list[str]) -> float:
+    out = subprocess.run([PY, "-c", SPLIT, *words], capture_output=True, text=True, check=True).stdout.split()
+    base, own = float(out[0]), float(out[1])
+    return (base + own) / base
 
 
 BASE_RANK = textwrap.dedent("""
@@ -159,7 +188,7 @@ def targets(big: Path | None, work: Path) -> list[Target]:
                   ["plan", "serve", "--model", "Llama 3.1 70B", "--weights", "fp8", "--output-rate", "100000"],
                   ["plan", "train", "--model", "Llama 3.1 70B", "--tokens", "15T", "--days", "90"]):
         out.append(Target(" ".join(words), [*cc, *words], import_all, "import pandas, typer, rich.table",
-                          1.15))
+                          1.15, words=words))
     if big is not None:
         (work / "base_rank.py").write_text(BASE_RANK)
         (work / "base_export.py").write_text(BASE_EXPORT)
@@ -212,13 +241,15 @@ def machine() -> str:
 
 def report(results: list[Measured], curve: list[tuple[int, float, float]]) -> str:
     lines = [f"### {dt.date.today().isoformat()} — {machine()}", "",
-             "| target | chipcmp | baseline | time ratio (max) | CPU ratio | memory ratio (max) | result |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+             "| target | chipcmp | baseline | time ratio (max) | CPU ratio | one process | memory ratio (max) "
+             "| result |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
     for m in results:
         t = m.target
         mem = f"{m.mem_ratio:.2f} ({t.max_mem_ratio})" if t.max_mem_ratio else "—"
+        split = f"{m.split:.2f}" if m.split else "—"
         lines.append(f"| {t.name} | {m.time:.3f} s | {m.base_time:.3f} s ({t.baseline_name}) | "
-                     f"{m.time_ratio:.2f} ({t.max_time_ratio}) | {m.cpu_ratio:.2f} | {mem} | "
+                     f"{m.time_ratio:.2f} ({t.max_time_ratio}) | {m.cpu_ratio:.2f} | {split} | {mem} | "
                      f"{'pass' if m.ok else 'FAIL'} |")
     if curve:
         lines += ["", "| rows | rank --top 20 | export | export s per 1k rows |", "|---:|---:|---:|---:|"]
@@ -257,6 +288,7 @@ def main() -> None:
             results.append(m)
             print(f"{'pass' if m.ok else 'FAIL'}  {t.name}: {m.time:.3f} s vs {m.base_time:.3f} s = "
                   f"{m.time_ratio:.2f}x (max {t.max_time_ratio}), CPU {m.cpu_ratio:.2f}x"
+                  + (f", one process {m.split:.2f}x" if m.split else "")
                   + (f", memory {m.mem_ratio:.2f}x (max {t.max_mem_ratio})" if t.max_mem_ratio else ""))
         curve = [] if args.quick else scaling(work, [10_000, 100_000, args.rows], 3)
         for n, r, e in curve:

@@ -41,18 +41,19 @@ class Ranking:
 
 def measure(df: pd.DataFrame, metric: str, registry: Registry = CHIPS) -> Ranking:
     """The metric's values: a field of the registry, or (chips only) an expression of fields."""
-    from chipcmp.core import expr
+    if registry is CHIPS and metric not in registry.by_name:
+        from chipcmp.core import expr  # only a name that is no field may be an expression: the grammar waits
 
-    if registry is CHIPS and expr.is_expression(metric):
-        import numpy as np
+        if expr.is_expression(metric):
+            import numpy as np
 
-        e = expr.parse(metric)
-        values = e.compute(df)
-        if not hasattr(values, "isna"):
-            raise UnknownMetric(f"--metric {metric!r} names no field, so every chip gets the same value")
-        values = values.replace([np.inf, -np.inf], np.nan)
-        return Ranking(metric, values, "value", True, e.unit, e.text, e.fields,
-                       list(e.fields) if len(e.fields) <= 3 else [])
+            e = expr.parse(metric)
+            values = e.compute(df)
+            if not hasattr(values, "isna"):
+                raise UnknownMetric(f"--metric {metric!r} names no field, so every chip gets the same value")
+            values = values.replace([np.inf, -np.inf], np.nan)
+            return Ranking(metric, values, "value", True, e.unit, e.text, e.fields,
+                           list(e.fields) if len(e.fields) <= 3 else [])
     f = check_field(metric, registry=registry)
     inputs = f.inputs if isinstance(f, schema.Metric) else (metric,)
     shown = [i for i in inputs if i in registry.by_name] if isinstance(f, schema.Metric) and len(inputs) <= 3 else []
