@@ -68,17 +68,23 @@ class Result:
 
     def marked(self) -> pd.DataFrame:
         """The frame as shown: "n/a" where `unsupported` says so (NaN elsewhere stays unknown)."""
-        import pandas as pd
-
-        fixed = {}
-        for k, m in self.unsupported.items():
-            if k in self.frame.columns and m.any():
-                cells = self.frame[k].to_numpy(dtype=object)  # a new array: the frame's column is not touched
-                cells[m] = schema.NOT_SUPPORTED
-                fixed[k] = pd.Series(cells, index=self.frame.index, dtype=object)
-        return self.frame.assign(**fixed) if fixed else self.frame
+        return with_marks(self.frame, self.unsupported)
 
     def rows(self, start: int, stop: int) -> Result:
         """The rows start:stop (by position), their marks with them: for writing a large result in parts."""
         return replace(self, frame=self.frame.iloc[start:stop],
                        unsupported={k: m[start:stop] for k, m in self.unsupported.items()})
+
+
+def with_marks(frame: pd.DataFrame, masks: dict[str, Any]) -> pd.DataFrame:
+    """`frame` with "n/a" in the cells each column's mask (numpy bool, by position) marks; the frame itself is
+    not touched. Built in numpy: pandas' mask cost ~0.3 ms a column on the bundled data, more on a million rows."""
+    import pandas as pd
+
+    fixed = {}
+    for k, m in masks.items():
+        if k in frame.columns and m.any():
+            cells = frame[k].to_numpy(dtype=object)  # a new array
+            cells[m] = schema.NOT_SUPPORTED
+            fixed[k] = pd.Series(cells, index=frame.index, dtype=object)
+    return frame.assign(**fixed) if fixed else frame

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from chipcmp.core.result import with_marks
 from chipcmp.data import schema
-from chipcmp.data.schema import NOT_SUPPORTED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,21 +37,23 @@ def unsupported_mask(ds: Dataset, df: pd.DataFrame, name: str) -> pd.Series:
 
 def mark_unsupported(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
     """`df` with "n/a" where a chip does not support a format (and the value is therefore not unknown)."""
-    masks = unsupported_masks(ds, df, names)
-    fixed = {n: df[n].astype(object).mask(m, NOT_SUPPORTED) for n, m in masks.items()}
-    return df.assign(**fixed) if fixed else df
+    return with_marks(df, unsupported_masks(ds, df, names))
 
 
 def unsupported_masks(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> dict[str, Any]:
     """Per column of `names` with any, the rows (numpy bool mask, by position) whose cell is "not supported"."""
-    if not ds.unsupported_columns():
-        return {}
     marked = ds.unsupported_columns()
+    if not marked:
+        return {}
+    rows: dict[str, Any] = {}  # per throughput column: its n/a rows in `df`, shared by the metrics built on it
     out = {}
     for n in names:
-        if n not in df.columns or _unsupported_source(n) not in marked:
+        source = _unsupported_source(n)
+        if n not in df.columns or source is None or source not in marked:
             continue  # most columns: decided without touching pandas
-        mask = (unsupported_mask(ds, df, n) & df[n].isna()).to_numpy()
+        if source not in rows:
+            rows[source] = df.index.isin(list(ds.unsupported_labels(source)))
+        mask = rows[source] & df[n].isna().to_numpy()
         if mask.any():
             out[n] = mask
     return out
