@@ -133,6 +133,9 @@ def first_ragged_row(source: Path | bytes, nfields: int, bools: list[int] | None
             found = scan.chunk(chunk)
             if found is not None:
                 return found
+    if scan.parity:
+        raise ScanProblem(scan.open_quote, 'a quoted field is never closed (a missing " or a file cut short); '
+                          "close the quote, or check that the whole file was saved")
     return scan.last_record()
 
 
@@ -166,6 +169,7 @@ class _Scanner:
         self.record = 0  # records finished (the header is record 0)
         self.lines = 0  # physical newlines before this chunk
         self.last_sep = -1  # position (in the whole file) of the last comma or newline
+        self.open_quote = 0  # the line of the quote that opened the field still open, if one is
         self.offset = 0
 
     def chunk(self, chunk: bytes) -> tuple[int, int] | None:
@@ -188,6 +192,8 @@ class _Scanner:
             if word_at is not None:
                 self.bools.append(self.line_at(word_at))
         found = self._count_fields(quotes)
+        if self.parity and quotes.size:
+            self.open_quote = self.line_at(int(quotes[-1]))  # the quote still open at the chunk's end
         self.lines += int(self.ends.size)
         self.last_byte = int(a[-1])
         self.offset += a.size
@@ -284,7 +290,9 @@ class _Scanner:
             return
         blank_before = np.concatenate(([0], np.cumsum(lens <= 0)))  # blank records among the first r
         r = np.searchsorted(rec_ends, hit)  # records of this chunk ended before each hit
-        begin = np.where(r > 0, rec_ends[np.maximum(r - 1, 0)] + 1, 0)
+        # Where each hit's record starts in this chunk (0: it began in an earlier one, as in the last piece of a
+        # file that does not end with a line break, which has no record end at all).
+        begin = np.where(r > 0, rec_ends[np.maximum(r - 1, 0)] + 1, 0) if rec_ends.size else np.zeros_like(hit)
         commas = self.commas
         field = np.searchsorted(commas, hit) - np.searchsorted(commas, begin) + np.where(r == 0, carry_commas, 0)
         if quotes.size or parity:
