@@ -44,7 +44,17 @@ def build(folder: Path) -> dict[str, Any]:
         "factors": fitted,
         "chip_checks": chip_ratios(ds),
         "calibration": _estimates(_rows(ds)),
+        "source_spans": _source_spans(folder),
     }
+
+
+def _source_spans(folder: Path) -> dict[str, Any]:
+    """Where each chip's (system's, model's) rows lie in sources.csv: `show` reads only those."""
+    from chipcmp.data.provenance import SOURCES, source_key
+    from chipcmp.data.reader import spans
+
+    header, where = spans(folder / SOURCES, lambda r: source_key(r.get("table", ""), r.get("name", "")))
+    return {"header": header, "spans": where}
 
 
 def text(folder: Path) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NAME = "bundle.json"
-FORMAT = 2
+FORMAT = 3
 # The files the bundle is built from: every CSV of the data folder.
 PATTERN = "*.csv"
 

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from chipcmp.data import schema
+from chipcmp.data.files import bundled_path
 from chipcmp.data.prices import Price
-from chipcmp.data.reader import Rows, bundled, derive, number
+from chipcmp.data.reader import Rows, bundled, derive, number, rows_at
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,8 +53,21 @@ def sources() -> Rows:
 
 
 def figure_rows(name: str, table: str = "chips") -> list[dict[str, str]]:
-    """Every provenance row of one chip (or system, or model), chosen figures first."""
+    """Every provenance row of one chip (or system, or model), chosen figures first. With the release's bundle,
+    only that chip's rows are read (where they lie in sources.csv is in the bundle): parsing all of it cost
+    ~20 ms."""
+    from chipcmp.data import bundle
+
+    built = bundle.read()
+    if built is not None:
+        where = built["source_spans"]["spans"].get(source_key(table, name), [])
+        return rows_at(bundled_path(SOURCES), built["source_spans"]["header"], where)
     return [r for r in sources() if r.get("table") == table and r.get("name") == name]
+
+
+def source_key(table: str, name: str) -> str:
+    """A row's key in the bundle's index of sources.csv."""
+    return f"{table}:{name}"
 
 
 def figure_confidence(rows: Iterable[dict[str, str]]) -> str:

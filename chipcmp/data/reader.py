@@ -7,10 +7,13 @@ Chips files (the bundled chips.csv, --data, --add) are large and typed, and have
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
+import io
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,6 +62,49 @@ def _read(path: str, _mtime: int, _size: int, bundled: bool) -> Rows:
         raise DataError(f"{name}: line {line + 1}: {e}; {fix}") from None
     except OSError as e:
         raise DataError(f"{name} cannot be read ({e.strerror or e}); {fix}") from None
+
+
+def spans(path: Path, key: Callable[[dict[str, str]], str]) -> tuple[list[str], dict[str, list[list[int]]]]:
+    """The header, and where in the file (byte spans, consecutive rows merged) the rows of each `key(row)` lie:
+    what the bundle keeps so that one chip's rows of a large file are read without parsing all of it."""
+    data = path.read_bytes()
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    parts = data[start:].split(b"\n")
+    lines = [p + b"\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    ends = list(itertools.accumulate((len(line) for line in lines), initial=start))
+    consumed = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal consumed
+        for line in lines:
+            consumed += 1  # csv.reader takes lines one at a time: after a row, `consumed` is where it ended
+            yield line.decode("utf-8")
+
+    reader = csv.reader(feed())
+    header = [h.strip() for h in next(reader, [])]
+    out: dict[str, list[list[int]]] = {}
+    begin = ends[consumed]
+    for row in reader:
+        end = ends[consumed]
+        if row:
+            found = out.setdefault(key(dict(zip(header, row, strict=False))), [])
+            if found and found[-1][1] == begin:
+                found[-1][1] = end
+            else:
+                found.append([begin, end])
+        begin = end
+    return header, out
+
+
+def rows_at(path: Path, header: list[str], where: list[list[int]]) -> list[dict[str, str]]:
+    """The rows in these byte spans of a file (from `spans`, for the same version of the file)."""
+    pieces = []
+    with open(path, "rb") as f:
+        for begin, end in where:
+            f.seek(begin)
+            pieces.append(f.read(end - begin))
+    text = b"".join(pieces).decode("utf-8")
+    return [dict(zip(header, row, strict=False)) for row in csv.reader(io.StringIO(text, newline="")) if row]
 
 
 def number(text: object) -> float | None:

@@ -83,3 +83,31 @@ def test_no_cache_folder_is_read_or_written(tmp_path, monkeypatch):
 
     assert CliRunner().invoke(app, ["compare", "H100", "H20"]).exit_code == 0
     assert list(home.rglob("*")) == []
+
+
+def test_one_chips_source_rows_are_read_from_where_the_bundle_says() -> None:
+    """`show` reads one chip's rows of sources.csv from the spans the bundle keeps: for every chip, system and
+    model, the same rows in the same order as parsing the whole file."""
+    from chipcmp.data import provenance
+
+    every = provenance.sources()
+    keys = {(r["table"], r["name"]) for r in every}
+    assert len(keys) > 100
+    for table, name in keys:
+        assert provenance.figure_rows(name, table) == [r for r in every if r["table"] == table and r["name"] == name]
+    assert provenance.figure_rows("No such chip") == []
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_spans_of_a_file_with_a_bom_quoted_line_breaks_and_other_scripts(tmp_path, eol: str) -> None:
+    from chipcmp.data.reader import rows, rows_at, spans
+
+    path = tmp_path / "s.csv"
+    lines = ["table,name,note", "chips,A,one", 'chips,B,"two', 'lines, and a comma"', "chips,A,昇腾 again",
+             "", "models,A,last"]
+    path.write_bytes(b"\xef\xbb\xbf" + eol.join(lines).encode())  # no final line break either
+    header, where = spans(path, lambda r: f"{r['table']}:{r['name']}")
+    assert header == ["table", "name", "note"] and where["chips:A"][0] != where["chips:A"][-1]  # two runs
+    for key, found in where.items():
+        table, name = key.split(":")
+        assert rows_at(path, header, found) == [r for r in rows(path) if r["table"] == table and r["name"] == name]
