@@ -219,9 +219,9 @@ def _checked(out: pd.DataFrame, checks: dict[str, list[float]]) -> None:
     """A note on each chip whose own published results the model misses by more than CHECK_BAND."""
     if out.empty:
         return
-    for i, name in out["name"].items():
+    for i, name, per_chip in zip(out.index, out["name"], out["tokens_s_chip"], strict=True):
         ratio, n = checks.get(str(name), (1.0, 0))
-        estimated = out.at[i, "tokens_s_chip"] == out.at[i, "tokens_s_chip"]
+        estimated = per_chip == per_chip  # noqa: PLR0124 -- NaN: no estimate
         if n and estimated and not CHECK_BAND[0] <= ratio <= CHECK_BAND[1]:
             word = "optimistic" if ratio > 1 else "pessimistic"
             text = (f"the model is {ratio:.1f}× {word} against this chip's own {int(n)} published result"
