@@ -20,10 +20,10 @@ from chipcmp.core.result import Col, Result
 from chipcmp.data import reader, schema
 from chipcmp.data.files import bundled_path
 from chipcmp.data.names import lookalike_pairs, name_problem
+from chipcmp.data.parallel import scan
 from chipcmp.data.prices import MARKET_KINDS, RENT_KINDS
 from chipcmp.data.reader import Rows
 from chipcmp.data.rules import PACKAGE_LIMITS, RATIO_RULES, WHOLE_COLUMNS
-from chipcmp.data.scan import scan_problem
 from chipcmp.data.schema import NOT_SUPPORTED
 from chipcmp.data.table import open_source, read_header, read_text_rows
 from chipcmp.errors import DataError
@@ -117,8 +117,9 @@ def _read_text(source: Path | bytes, shown: str) -> tuple[pd.DataFrame, list[int
 
 
 def _scan_findings(source: Path | bytes, nfields: int) -> list[Finding]:
-    """What the loader's byte scan refuses (stray quotes, bare CRs, oversized fields): the audit agrees with it."""
-    found = scan_problem(source, nfields)
+    """What the loader's byte scan refuses (stray quotes, bare CRs, oversized fields, an unclosed quote): the same
+    scan, so the audit agrees with it (a ragged row it reports row by row itself)."""
+    found = scan(source, nfields).problem
     return [Finding(found[0], "", "", "error", "malformed", found[1])] if found else []
 
 

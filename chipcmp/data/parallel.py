@@ -50,24 +50,21 @@ def scan_while(source: Path | bytes, nfields: int, work: Callable[[], T],
     """The scan's verdict and `work()`'s result. A verdict that is not ok goes to `refuse`, which raises: before
     `work` runs when the scan runs first, and before any exception of `work` when they run side by side (the
     scan's finding names the line, where a parse error may not)."""
-    child = _fork(source, nfields)
-    if child is None:
-        verdict = scan(source, nfields)
+    def checked(verdict: Verdict) -> Verdict:
         if not verdict.ok:
             refuse(verdict)
-        return verdict, work()
+        return verdict
+
+    child = _fork(source, nfields)
+    if child is None:
+        return checked(scan(source, nfields)), work()
     try:
         try:
             result = work()
         except Exception:
-            verdict = child.verdict(source, nfields)
-            if not verdict.ok:
-                refuse(verdict)
+            checked(child.verdict(source, nfields))
             raise
-        verdict = child.verdict(source, nfields)
-        if not verdict.ok:
-            refuse(verdict)
-        return verdict, result
+        return checked(child.verdict(source, nfields)), result
     finally:
         child.close()
 

@@ -34,16 +34,6 @@ def contains(source: Path | bytes, needle: bytes) -> bool:
     return False
 
 
-def scan_problem(source: Path | bytes, nfields: int) -> tuple[int, str] | None:
-    """(line, message) of the first pattern the loader refuses before parsing (stray quote, bare CR, oversized
-    field), or None: the audit reports the same problems the loader stops on."""
-    try:
-        first_ragged_row(source, nfields)
-    except ScanProblem as p:
-        return p.line, p.message
-    return None
-
-
 class ScanProblem(Exception):
     """A malformed byte pattern found by the scan: (physical line, what is wrong and how to fix it)."""
 

@@ -29,6 +29,9 @@ def training_flops(active_params: float, tokens: float) -> float:
     return 6.0 * active_params * tokens
 
 
+HOURS_PER_YEAR = 8760.0  # a chip bought is paid off over --years of these hours, at full load
+
+
 NO_POWER = "no TDP or system power published"  # why a chip has no power basis, in the output's words
 
 

@@ -18,6 +18,7 @@ from chipcmp.core.result import Col, Result
 from chipcmp.errors import UsageError
 from chipcmp.estimate import obtainable
 from chipcmp.estimate.boxes import BOX_CHIPS
+from chipcmp.estimate.formulas import HOURS_PER_YEAR
 from chipcmp.ranges import check_range
 from chipcmp.text import span, two_significant
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from chipcmp.estimate.serving import ServePlan
     from chipcmp.estimate.training import TrainPlan
 
-HOURS_PER_YEAR = 8760.0
 SERVE_ORDER = {"usd": "usd_per_mtok_out", "capex": "capex_musd", "mw": "power_mw", "chips": "chips"}
 TRAIN_ORDER = {"capex": "capex_musd", "mw": "power_mw", "chips": "chips", "days": "days", "usd": "capex_musd"}
 

@@ -22,7 +22,7 @@ from chipcmp.core.result import Col, Result
 from chipcmp.data.models import Model
 from chipcmp.errors import UsageError
 from chipcmp.estimate import replica as layout
-from chipcmp.estimate.formulas import NO_POWER, bytes_per, power_basis
+from chipcmp.estimate.formulas import HOURS_PER_YEAR, NO_POWER, bytes_per, power_basis
 from chipcmp.estimate.replica import DEFAULT_BW_EFF, DEFAULT_COMPUTE_EFF, efficiencies, not_modelled, positive
 from chipcmp.estimate.scenarios import SCENARIOS, Factor, class_of, limits, pick
 from chipcmp.ranges import check_range
@@ -267,12 +267,12 @@ def _costs(plan: ServePlan, per_chip: float, f: Factor, r: Mapping[str, Any], wa
     def buy(price: Any, factor: float) -> float:
         if not positive(price) or not watts:
             return float("nan")
-        return (float(price) / (plan.years * 8760) + energy_h) / (mtok_h * factor)
+        return (float(price) / (plan.years * HOURS_PER_YEAR) + energy_h) / (mtok_h * factor)
 
     mid, low, high = buy(r.get("price_usd"), f.factor), buy(r.get("price_usd_low"), f.high), \
         buy(r.get("price_usd_high"), f.low)
     def hour(price: Any) -> float:  # one chip-hour bought: its price over --years plus its energy
-        return float(price) / (plan.years * 8760) + energy_h if positive(price) and watts else float("nan")
+        return float(price) / (plan.years * HOURS_PER_YEAR) + energy_h if positive(price) and watts else float("nan")
 
     return {"price_usd": r.get("price_usd"), "price_usd_low": r.get("price_usd_low"),
             "price_usd_high": r.get("price_usd_high"),
@@ -281,7 +281,7 @@ def _costs(plan: ServePlan, per_chip: float, f: Factor, r: Mapping[str, Any], wa
             "usd_per_mtok_buy": mid, "usd_per_mtok_buy_low": low, "usd_per_mtok_buy_high": high,
             "usd_range": span(low, high) if positive(mid) else _floor(plan, r, mtok_h * f.high),
             # the price's share alone, known even where the power is not (a floor under $/M tok bought)
-            "usd_per_mtok_capex": float(r["price_usd"]) / (plan.years * 8760) / (mtok_h * f.factor)
+            "usd_per_mtok_capex": float(r["price_usd"]) / (plan.years * HOURS_PER_YEAR) / (mtok_h * f.factor)
             if positive(r.get("price_usd")) else float("nan"),
             "usd_per_mtok_rent": float(rent) / (mtok_h * f.factor) if positive(rent) else float("nan")}
 
@@ -292,7 +292,7 @@ def _floor(plan: ServePlan, r: Mapping[str, Any], mtok_h: float) -> str:
     price: Any = r.get("price_usd_low") if positive(r.get("price_usd_low")) else r.get("price_usd")
     if not positive(price) or not mtok_h > 0:
         return "—"
-    return "≥" + two_significant(float(price) / (plan.years * 8760) / mtok_h)
+    return "≥" + two_significant(float(price) / (plan.years * HOURS_PER_YEAR) / mtok_h)
 
 
 def _assumptions(plan: ServePlan, precision: str, fs: dict[str, Factor]) -> dict[str, object]:
