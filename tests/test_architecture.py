@@ -203,3 +203,15 @@ def test_tests_are_laid_out_as_the_package():
     assert folders == packages, (sorted(folders), sorted(packages))
     assert not [p.name for p in tests.glob("test_*.py") if p.name not in ("test_architecture.py", "test_docs.py",
                                                                           "test_entrypoint.py")]
+
+
+def test_a_command_cannot_write_into_its_context():
+    # The context is resolved once from the shared options; a command reads it and returns a Result.
+    from chipcmp.commands.context import Context, Traits
+
+    ctx = Context(Traits("list"), price_kind="street")
+    with pytest.raises(AttributeError, match="read-only"):
+        ctx.price_kind = "any"
+    with pytest.raises(AttributeError, match="read-only"):
+        del ctx.filters
+    assert ctx.price_kind == "street" and ctx.filters.describe() is not None

@@ -1,6 +1,5 @@
 """`chipcmp audit`: check a chips CSV against the data rules."""
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,5 +38,5 @@ def audit(
     if errors:
         where = "fix the rows listed above" if ctx.output is None else f"see {ctx.output}"
         failure = f"{result.assumptions['file']} has {errors} error{'s' * (errors != 1)}; {where}"
-    return replace(result, inputs=(file,) if file else (), failure=failure)
+    return result.replace(inputs=(file,) if file else (), failure=failure)
 

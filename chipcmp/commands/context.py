@@ -12,7 +12,6 @@ It imports neither pandas nor rich at module level: command modules import it fo
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -61,25 +60,55 @@ class Traits(NamedTuple):
     own_columns: bool = False  # list, rank: the command applies --columns itself
 
 
-@dataclass(frozen=True)
 class Context:
     """Everything the shared options say, resolved once: which data, which rows, which output. Read-only: a
-    command reads it and returns a Result; only `dataset` is computed, once, on first use."""
+    command reads it and returns a Result; only `dataset` is computed, once, on first use. (A plain class
+    that refuses assignment: a frozen dataclass's generated methods cost ~1 ms at every start of the tool.)"""
 
-    traits: Traits
-    data: Path | None = None
-    add: tuple[Path, ...] = ()
-    prices: tuple[str, ...] = ()
-    price_kind: str = "any"
-    rent_kind: str = "on-demand"
-    filters: Filters = field(default_factory=Filters)
-    fmt: OutputFormat | None = None
-    output: Path | None = None
-    columns_spec: str | None = None
-    bars: bool = True
-    wide: bool = False
-    given: frozenset[str] = frozenset()  # the shared options the user gave
-    console: Console | None = None  # tests pass a console forced into terminal mode
+    def __init__(
+        self,
+        traits: Traits,
+        *,
+        data: Path | None = None,
+        add: tuple[Path, ...] = (),
+        prices: tuple[str, ...] = (),
+        price_kind: str = "any",
+        rent_kind: str = "on-demand",
+        filters: Filters | None = None,
+        fmt: OutputFormat | None = None,
+        output: Path | None = None,
+        columns_spec: str | None = None,
+        bars: bool = True,
+        wide: bool = False,
+        given: frozenset[str] = frozenset(),  # the shared options the user gave
+        console: Console | None = None,  # tests pass a console forced into terminal mode
+    ) -> None:
+        self.__dict__.update(traits=traits, data=data, add=add, prices=prices, price_kind=price_kind,
+                             rent_kind=rent_kind, filters=Filters() if filters is None else filters, fmt=fmt,
+                             output=output, columns_spec=columns_spec, bars=bars, wide=wide, given=given,
+                             console=console)
+
+    if TYPE_CHECKING:  # the attributes __init__ sets, for the type checker
+        traits: Traits
+        data: Path | None
+        add: tuple[Path, ...]
+        prices: tuple[str, ...]
+        price_kind: str
+        rent_kind: str
+        filters: Filters
+        fmt: OutputFormat | None
+        output: Path | None
+        columns_spec: str | None
+        bars: bool
+        wide: bool
+        given: frozenset[str]
+        console: Console | None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"the context is read-only: a command cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"the context is read-only: a command cannot delete {name!r}")
 
     @classmethod
     def from_options(cls, traits: Traits, options: dict[str, Any], defaults: dict[str, Any]) -> Context:
@@ -178,18 +207,14 @@ class Context:
 
 def keep_asked(result: Result, spec: str) -> Result:
     """The columns the user named with --columns are never hidden to fit the terminal."""
-    from dataclasses import replace
-
     from chipcmp.core.fields import split_names
 
     asked = set(split_names(spec, "--columns"))
-    return replace(result, columns=[c._replace(keep=True) if c.key in asked else c for c in result.columns])
+    return result.replace(columns=[c._replace(keep=True) if c.key in asked else c for c in result.columns])
 
 
 def pick_columns(result: Result, spec: str) -> Result:
     """The result with only the named columns (by key), in the order given; the first column always stays."""
-    from dataclasses import replace
-
     from chipcmp.core.fields import split_names
     from chipcmp.data.names import suggest
 
@@ -204,7 +229,7 @@ def pick_columns(result: Result, spec: str) -> Result:
     first = result.columns[0]
     cols = [first, *(by_key[w] for w in wanted if w != first.key)]
     dropped = [c.key for c in result.columns if c not in cols]
-    return replace(result, columns=cols, frame=result.frame.drop(columns=dropped))
+    return result.replace(columns=cols, frame=result.frame.drop(columns=dropped))
 
 
 def terminal_width() -> int:

@@ -4,8 +4,7 @@ direction), marks for figures whose sources disagree (~) and for unsupported for
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from chipcmp.core.fields import is_number, is_unknown, parse_fields, with_metrics
 from chipcmp.core.ranges import range_marks
@@ -31,8 +30,7 @@ COMPARE_COLUMNS = (
 )
 
 
-@dataclass
-class SideBySide:
+class SideBySide(NamedTuple):
     """Rows of a table side by side: one row per field, one column per row of the table with its ratio to the
     baseline. What chips and systems share; `compare` adds what only chips have (marks, ranges, overrides)."""
 

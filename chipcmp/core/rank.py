@@ -4,7 +4,6 @@ frame by its registry; `rank` adds what only chips have (expressions, n/a, sourc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chipcmp.core.fields import check_field, check_top, columns_for, field_values, parse_fields, with_metrics
@@ -22,21 +21,23 @@ if TYPE_CHECKING:
     from chipcmp.data.dataset import Dataset
 
 
-@dataclass
 class Ranking:
-    """A metric's values over a frame and the order they give: what `rank` and `systems --metric` share."""
+    """A metric's values over a frame and the order they give: what `rank` and `systems --metric` share. (A
+    plain class: a dataclass's generated methods cost ~1 ms at every start of the tool.)"""
 
-    metric: str
-    values: pd.Series
-    key: str  # the output column of the values: the metric's name, or "value" for an expression
-    higher: bool
-    unit: str
-    label: str
-    inputs: tuple[str, ...]  # the fields the metric is computed from
-    shown: list[str]  # its inputs worth showing beside it (three at most)
-    ascending: bool = False
-    order: pd.Series | None = None
-    messages: list[str] = field(default_factory=list)
+    def __init__(self, metric: str, values: pd.Series, key: str, higher: bool, unit: str, label: str,
+                 inputs: tuple[str, ...], shown: list[str]) -> None:
+        self.metric = metric
+        self.values = values
+        self.key = key  # the output column of the values: the metric's name, or "value" for an expression
+        self.higher = higher
+        self.unit = unit
+        self.label = label
+        self.inputs = inputs  # the fields the metric is computed from
+        self.shown = shown  # its inputs worth showing beside it (three at most)
+        self.ascending = False
+        self.order: pd.Series | None = None
+        self.messages: list[str] = []
 
 
 def measure(df: pd.DataFrame, metric: str, registry: Registry = CHIPS) -> Ranking:

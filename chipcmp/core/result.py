@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.data import schema
@@ -42,29 +41,59 @@ class Col(NamedTuple):
         return cls(name, schema.field_header(f), f.numeric, bar, f.kind, keep=keep or name == "name", unit=f.unit)
 
 
-@dataclass
 class Result:
-    frame: pd.DataFrame
-    columns: list[Col]
-    title: str = ""
-    messages: list[str] = field(default_factory=list)  # for stderr, never mixed with data
-    notes: list[str] = field(default_factory=list)  # part of the output: table footer, Markdown notes, JSON "notes"
-    assumptions: dict[str, Any] = field(default_factory=dict)  # the inputs behind the figures (JSON "assumptions")
-    row_kinds: Sequence[str] | None = None  # per-row value kind, for tables whose rows are fields (compare)
-    marks: set[tuple[int, str]] = field(default_factory=set)  # (row position, column key) shown with a '*'
-    ranged: set[tuple[int, str]] = field(default_factory=set)  # ... shown with a '~': sources disagree on it
-    # (row position, column key) -> True when better than the baseline, False when worse (compare's ▲ / ▼)
-    better: dict[tuple[int, str], bool] = field(default_factory=dict)
-    # Columns that travel together when a wide table is split into pages (compare: a chip and its ratio);
-    # the columns in no group are repeated on every page.
-    groups: list[tuple[str, ...]] = field(default_factory=list)
-    chart: str | None = None  # a text chart shown instead of the table (plot); machine formats get the frame
-    image: Callable[[Any, str], None] | None = None  # writes the chart as an image: (binary file, "png"/"svg")
-    inputs: tuple[Path, ...] = ()  # files the command read besides the data (audit's file): never an output
-    failure: str | None = None  # raised as a data error once the output is written (an audit with errors)
-    # column key -> row mask (numpy bool, by position): cells shown "n/a", the chip cannot run the format. Kept
-    # apart from the numbers until shown, so an export of a million rows keeps its columns as floats.
-    unsupported: dict[str, Any] = field(default_factory=dict)
+    """A command's answer: its frame, its columns, and everything said about them. A plain class with its
+    `__init__` written out: a dataclass's generated methods cost ~1 ms at every start of the tool."""
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        columns: list[Col],
+        *,
+        title: str = "",
+        messages: list[str] | None = None,
+        notes: list[str] | None = None,
+        assumptions: dict[str, Any] | None = None,
+        row_kinds: Sequence[str] | None = None,
+        marks: set[tuple[int, str]] | None = None,
+        ranged: set[tuple[int, str]] | None = None,
+        better: dict[tuple[int, str], bool] | None = None,
+        groups: list[tuple[str, ...]] | None = None,
+        chart: str | None = None,
+        image: Callable[[Any, str], None] | None = None,
+        inputs: tuple[Path, ...] = (),
+        failure: str | None = None,
+        unsupported: dict[str, Any] | None = None,
+    ) -> None:
+        self.frame = frame
+        self.columns = columns
+        self.title = title
+        self.messages = [] if messages is None else messages  # for stderr, never mixed with data
+        # part of the output: table footer, Markdown notes, JSON "notes"
+        self.notes = [] if notes is None else notes
+        # the inputs behind the figures (JSON "assumptions")
+        self.assumptions = {} if assumptions is None else assumptions
+        self.row_kinds = row_kinds  # per-row value kind, for tables whose rows are fields (compare)
+        self.marks = set() if marks is None else marks  # (row position, column key) shown with a '*'
+        self.ranged = set() if ranged is None else ranged  # ... shown with a '~': sources disagree on it
+        # (row position, column key) -> True when better than the baseline, False when worse (compare's ▲ / ▼)
+        self.better = {} if better is None else better
+        # Columns that travel together when a wide table is split into pages (compare: a chip and its ratio);
+        # the columns in no group are repeated on every page.
+        self.groups = [] if groups is None else groups
+        self.chart = chart  # a text chart shown instead of the table (plot); machine formats get the frame
+        self.image = image  # writes the chart as an image: (binary file, "png"/"svg")
+        self.inputs = inputs  # files the command read besides the data (audit's file): never an output
+        self.failure = failure  # raised as a data error once the output is written (an audit with errors)
+        # column key -> row mask (numpy bool, by position): cells shown "n/a", the chip cannot run the format.
+        # Kept apart from the numbers until shown, so an export of a million rows keeps its columns as floats.
+        self.unsupported = {} if unsupported is None else unsupported
+
+    def replace(self, **changes: Any) -> Result:
+        """A copy with `changes` (field name -> value); this result is not touched."""
+        new = object.__new__(Result)
+        new.__dict__.update(self.__dict__, **changes)
+        return new
 
     def marked(self) -> pd.DataFrame:
         """The frame as shown: "n/a" where `unsupported` says so (NaN elsewhere stays unknown)."""
@@ -72,7 +101,7 @@ class Result:
 
     def rows(self, start: int, stop: int) -> Result:
         """The rows start:stop (by position), their marks with them: for writing a large result in parts."""
-        return replace(self, frame=self.frame.iloc[start:stop],
+        return self.replace(frame=self.frame.iloc[start:stop],
                        unsupported={k: m[start:stop] for k, m in self.unsupported.items()})
 
 

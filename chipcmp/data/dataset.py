@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,35 +26,43 @@ if TYPE_CHECKING:
 
 
 
-@dataclass(frozen=True)
 class Source:
-    """Where the rows came from: shown in outputs and carried in exports."""
+    """Where the rows came from: shown in outputs and carried in exports. (Plain classes here and below: a
+    dataclass's generated methods cost ~1 ms at every start of the tool.)"""
 
-    label: str  # "bundled" or the path as the user gave it
-    path: Path
-    rows: int
-    digest: str | None = None  # known when the bytes were read whole; a big file is hashed only when asked
+    __slots__ = ("digest", "label", "path", "rows")
+
+    def __init__(self, label: str, path: Path, rows: int, digest: str | None = None) -> None:
+        self.label = label  # "bundled" or the path as the user gave it
+        self.path = path
+        self.rows = rows
+        self.digest = digest  # known when the bytes were read whole; a big file is hashed only when asked
+
+    def __repr__(self) -> str:
+        return f"Source({self.label!r}, {self.rows} rows)"
 
     @property
     def sha256(self) -> str:
         if self.digest is None:
             from chipcmp.data.table import sha256
 
-            object.__setattr__(self, "digest", sha256(self.path))
-        return self.digest  # type: ignore[return-value]
+            self.digest = sha256(self.path)
+        return self.digest
 
 
-@dataclass
 class Dataset:
     """The loaded chips (one row per chip, columns as in `schema.COLUMNS`) and their provenance."""
 
-    frame: pd.DataFrame
-    sources: list[Source]
-    warnings: list[str] = field(default_factory=list)
-    # (row label, column) pairs whose value came from an overlay file, and from which file
-    overridden: dict[tuple[str, str], str] = field(default_factory=dict)
-    # column -> row labels the data marks "n/a": the chip does not support that format (not: unknown)
-    unsupported: dict[str, set[object]] = field(default_factory=dict)
+    def __init__(self, frame: pd.DataFrame, sources: list[Source], warnings: list[str] | None = None, *,
+                 overridden: dict[tuple[str, str], str] | None = None,
+                 unsupported: dict[str, set[object]] | None = None) -> None:
+        self.frame = frame
+        self.sources = sources
+        self.warnings = [] if warnings is None else warnings
+        # (row label, column) pairs whose value came from an overlay file, and from which file
+        self.overridden = {} if overridden is None else overridden
+        # column -> row labels the data marks "n/a": the chip does not support that format (not: unknown)
+        self.unsupported = {} if unsupported is None else unsupported
 
     def origin(self, label: object, column: str) -> str | None:
         """The user file (or '--price') a cell came from, or None for the bundled/--data figure."""

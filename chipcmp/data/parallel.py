@@ -10,7 +10,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -21,14 +20,17 @@ T = TypeVar("T")
 PARALLEL_SCAN_BYTES = 8 << 20  # a file from this size is scanned in a child process while it is parsed
 
 
-@dataclass
 class Verdict:
     """What the scan found: the first ragged row (line, fields), or a problem (line, message), and the n/a cells
     as (data rows, field positions) arrays."""
 
-    ragged: tuple[int, int] | None = None
-    problem: tuple[int, str] | None = None
-    na: list[tuple[Any, Any]] = field(default_factory=list)
+    __slots__ = ("na", "problem", "ragged")
+
+    def __init__(self, ragged: tuple[int, int] | None = None, problem: tuple[int, str] | None = None,
+                 na: list[tuple[Any, Any]] | None = None) -> None:
+        self.ragged = ragged
+        self.problem = problem
+        self.na = [] if na is None else na
 
     @property
     def ok(self) -> bool:

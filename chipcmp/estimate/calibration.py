@@ -11,7 +11,6 @@ fitted runs imply, and each run is shown against the estimate at the MFU of the 
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chipcmp.core.result import Col, Result
@@ -30,16 +29,18 @@ CALIBRATION = "calibration.csv"
 PER_NODE, PER_NPU = "per_node", "per_npu"
 
 
-@dataclass
 class Row:
     """One published result, estimated: raw (uncalibrated) value in the result's unit, and its class."""
 
-    source: dict[str, str]
-    published: float
-    raw: float | None = None
-    cls: str = ""
-    shape: str = ""
-    why: str = ""  # why it has no estimate
+    __slots__ = ("cls", "published", "raw", "shape", "source", "why")
+
+    def __init__(self, source: dict[str, str], published: float) -> None:
+        self.source = source
+        self.published = published
+        self.raw: float | None = None
+        self.cls = ""
+        self.shape = ""
+        self.why = ""  # why it has no estimate
 
 
 def _rows(ds: Dataset) -> list[Row]:

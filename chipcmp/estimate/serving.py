@@ -13,8 +13,7 @@ modelled, with the reason, never with a bound.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.core.fields import check_precision, records
 from chipcmp.core.filters import Filters, select
@@ -36,8 +35,9 @@ if TYPE_CHECKING:
 DEFAULT_SCENARIO = "server"
 
 
-@dataclass(frozen=True)
-class ServePlan:
+class ServePlan(NamedTuple):
+    """What is served and how: the model, its precisions and shape, the latency limits, the costs."""
+
     model: Model
     weight_bytes: float = 2.0  # per parameter
     kv_bytes: float = 2.0  # per KV-cache element
@@ -132,7 +132,7 @@ def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters,
     by_name = {str(r["name"]): (label, r) for label, r in chips_}
     for system, chip, watts in pods:
         label, r = by_name[chip]
-        in_pod = replace(plan, system_name=system, system_w=watts)
+        in_pod = plan._replace(system_name=system, system_w=watts)
         rows.append({**_chip_row(ds, in_pod, p.name, label, r, fs), "chip": chip, "system": system})
     out = pd.DataFrame(rows)
     for c in NUMBERS:
@@ -198,7 +198,7 @@ def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: Ma
     if plan.scenario_used == "offline" and plan.batch is None:
         # no latency limits: at least what the server scenario sustains (the two classes are fitted apart, so
         # a memory-bound batch can leave the offline factor below the server one)
-        server = replace(plan, scenario="server")
+        server = plan._replace(scenario="server")
         e2 = layout.best(server.shape(), chip, plan.replica, None)
         alt = _figures(server, e2, fs, r) if e2 is not None else None
         if alt is not None and alt["tokens_s_chip"] > row["tokens_s_chip"]:  # type: ignore[operator]

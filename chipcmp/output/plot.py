@@ -7,9 +7,8 @@ with matplotlib, installed as the optional extra `pip install "chipcmp[plot]"`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chipcmp.core.fields import check_field, check_top, field_values
 from chipcmp.core.filters import Filters, select
@@ -36,8 +35,7 @@ class MissingExtra(ChipcmpError):
     """An optional dependency is not installed."""
 
 
-@dataclass
-class Points:
+class Points(NamedTuple):
     """The chips that have both values, with the frontier flag; what both renderers draw."""
 
     frame: pd.DataFrame  # name, x, y, pareto
@@ -46,7 +44,7 @@ class Points:
     log_x: bool
     log_y: bool
     left_out: int
-    named: list[str] = field(default_factory=list)  # chips the user asked for: labelled first
+    named: tuple[str, ...] = ()  # chips the user asked for: labelled first
     registry: Registry = CHIPS  # the chips' fields, or the systems'
 
     @property
@@ -114,7 +112,7 @@ def points(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_
         raise EmptyResult(f"no {what} has both {x} and {y} known; pick other fields or {what}s")
     frame = frame.assign(pareto=pareto_mask(frame["x"], frame["y"], _direction(x, registry),
                                             _direction(y, registry)))
-    return Points(frame, x, y, log_x, log_y, left_out, [str(n) for n in df["name"]] if chips else [], registry)
+    return Points(frame, x, y, log_x, log_y, left_out, tuple(str(n) for n in df["name"]) if chips else (), registry)
 
 
 def _axis_label(name: str, registry: Registry = CHIPS) -> str:

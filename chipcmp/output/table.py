@@ -12,7 +12,6 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from chipcmp.core.result import BETTER, WORSE
@@ -113,19 +112,24 @@ def _limit(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                                         "--format csv or -o FILE for all of them"]
 
 
-@dataclass
 class _Column:
-    """A column as laid out: header, cells, alignment, and whether it may be cut or hidden."""
+    """A column as laid out: header, cells, alignment, and whether it may be cut or hidden. (A plain class: a
+    dataclass's generated methods cost ~1 ms at every start of the tool.)"""
 
-    key: str
-    header: str
-    cells: list[str]
-    right: bool
-    keep: bool = False
-    is_bar: bool = False
-    better: list[bool | None] | None = None
-    first: bool = False  # the row's name: cut last, and never below 20 characters
-    whole: bool = False  # never cut
+    __slots__ = ("better", "cells", "first", "header", "is_bar", "keep", "key", "right", "whole")
+
+    def __init__(self, key: str, header: str, cells: list[str], right: bool, keep: bool = False, *,
+                 is_bar: bool = False, better: list[bool | None] | None = None, first: bool = False,
+                 whole: bool = False) -> None:
+        self.key = key
+        self.header = header
+        self.cells = cells
+        self.right = right
+        self.keep = keep
+        self.is_bar = is_bar
+        self.better = better
+        self.first = first  # the row's name: cut last, and never below 20 characters
+        self.whole = whole  # never cut
 
     @property
     def natural(self) -> int:
