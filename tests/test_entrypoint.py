@@ -61,3 +61,27 @@ def test_python_api():
     assert {"name", "bf16_tflops", "bf16_tflops_per_watt", "tpp"} <= set(df.columns)
     h100 = df.set_index("name").loc["H100 SXM"]
     assert h100["bf16_tflops_per_watt"] == pytest.approx(989.5 / 700)
+
+
+def test_record_types_generate_no_code_at_import():
+    # Every command starts by importing ~35 of the package's modules, and each record type is built then. A
+    # dataclass generates and compiles its methods (~1 ms each on the benchmark machine, 7.8 ms on serve's
+    # path); a NamedTuple under `from __future__ import annotations` compiles each field's annotation string
+    # (~0.3 ms a type). So records are NamedTuples or plain classes, declared with evaluated annotations.
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "chipcmp"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        future = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in tree.body)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            if any(d.split("(")[0].endswith("dataclass") for d in decorators):
+                found.append(f"{path.name}: {node.name} is a dataclass")
+            if future and any(ast.unparse(b) in ("NamedTuple", "typing.NamedTuple") for b in node.bases):
+                found.append(f"{path.name}: {node.name} is a NamedTuple under postponed annotations")
+    assert found == []

@@ -9,8 +9,6 @@ command is registered, as `Traits`; the context is frozen.
 It imports neither pandas nor rich at module level: command modules import it for their type.
 """
 
-from __future__ import annotations
-
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +27,7 @@ if TYPE_CHECKING:
 
 
 # A console to render tables into instead of stdout (a test forcing terminal mode, a program embedding chipcmp).
-CONSOLE: Console | None = None
+CONSOLE: "Console | None" = None
 
 
 def say(message: str, stream: Any = None) -> None:
@@ -81,7 +79,7 @@ class Context:
         bars: bool = True,
         wide: bool = False,
         given: frozenset[str] = frozenset(),  # the shared options the user gave
-        console: Console | None = None,  # tests pass a console forced into terminal mode
+        console: "Console | None" = None,  # tests pass a console forced into terminal mode
     ) -> None:
         self.__dict__.update(traits=traits, data=data, add=add, prices=prices, price_kind=price_kind,
                              rent_kind=rent_kind, filters=Filters() if filters is None else filters, fmt=fmt,
@@ -111,7 +109,7 @@ class Context:
         raise AttributeError(f"the context is read-only: a command cannot delete {name!r}")
 
     @classmethod
-    def from_options(cls, traits: Traits, options: dict[str, Any], defaults: dict[str, Any]) -> Context:
+    def from_options(cls, traits: Traits, options: dict[str, Any], defaults: dict[str, Any]) -> "Context":
         given = frozenset(k for k, v in options.items() if v != defaults.get(k))
         ctx = cls(
             traits=traits,
@@ -140,7 +138,7 @@ class Context:
     # --- data ----------------------------------------------------------------------------------------------
 
     @cached_property
-    def dataset(self) -> Dataset:
+    def dataset(self) -> "Dataset":
         """The chips, loaded once, with every overlay and price override; warnings and provenance on stderr."""
         from chipcmp.data.dataset import load_dataset
 
@@ -173,7 +171,7 @@ class Context:
         return {"version": ds.version, "files": [{"label": s.label, "rows": s.rows, "sha256": s.sha256}
                                                  for s in ds.sources]}
 
-    def run(self, result: Result) -> None:
+    def run(self, result: "Result") -> None:
         """Render the command's result, say what has to be said about it on stderr, then raise the failure the
         result carries (an audit with errors), so that its output is written first."""
         from chipcmp.output.writers import Target, emit
@@ -205,7 +203,7 @@ class Context:
             raise DataError(result.failure)
 
 
-def keep_asked(result: Result, spec: str) -> Result:
+def keep_asked(result: "Result", spec: str) -> "Result":
     """The columns the user named with --columns are never hidden to fit the terminal."""
     from chipcmp.core.fields import split_names
 
@@ -213,7 +211,7 @@ def keep_asked(result: Result, spec: str) -> Result:
     return result.replace(columns=[c._replace(keep=True) if c.key in asked else c for c in result.columns])
 
 
-def pick_columns(result: Result, spec: str) -> Result:
+def pick_columns(result: "Result", spec: str) -> "Result":
     """The result with only the named columns (by key), in the order given; the first column always stays."""
     from chipcmp.core.fields import split_names
     from chipcmp.data.names import suggest

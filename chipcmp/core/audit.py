@@ -8,8 +8,6 @@ notes with ``[audit-ok: CODE]``, and says why next to it.
 The file is read as text so that every bad cell is reported, not just the first; the checks are vectorised.
 """
 
-from __future__ import annotations
-
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -96,7 +94,7 @@ def file_findings(path: Path, shown: str) -> tuple[list[dict[str, Any]], int]:
     return [f._asdict() for f in findings], len(raw)
 
 
-def _read_text(source: Path | bytes, shown: str) -> tuple[pd.DataFrame, list[int], list[Finding]]:
+def _read_text(source: Path | bytes, shown: str) -> "tuple[pd.DataFrame, list[int], list[Finding]]":
     """Every cell as text, with the file line each row starts on; ragged rows become findings, not failures."""
     import pandas as pd
 
@@ -127,7 +125,7 @@ def _n(x: float | None) -> str:
     return "" if x is None else (f"{x:,.0f}" if float(x).is_integer() else f"{x:g}")
 
 
-def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
+def _check(raw: "pd.DataFrame", lines: list[int]) -> Iterator[Finding]:
     import numpy as np
     import pandas as pd
 
@@ -135,8 +133,8 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
     names = raw["name"]
     acks = raw["notes"].str.findall(_ACK).map(lambda hits: {c.strip() for h in hits for c in h.split(",")})
 
-    def emit(mask: pd.Series, column: str, severity: str, code: str,
-             message: pd.Series | str | Callable[[int], str]) -> Iterator[Finding]:
+    def emit(mask: "pd.Series", column: str, severity: str, code: str,
+             message: "pd.Series | str | Callable[[int], str]") -> Iterator[Finding]:
         """A finding for each row `mask` flags; a callable message is asked only for those rows."""
         idx = np.flatnonzero(mask.to_numpy(dtype=bool))
         for i in map(int, idx):
@@ -161,7 +159,7 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
         r = num[numerator] / num[denominator]
         bad = r.gt(threshold) if op == ">" else r.lt(threshold)
 
-        def ratio(i: int, r: pd.Series = r, message: str = message) -> str:
+        def ratio(i: int, r: "pd.Series" = r, message: str = message) -> str:
             return message.format(r=r.iloc[i])
 
         yield from emit(bad, numerator, "warning", code, ratio)
@@ -170,7 +168,7 @@ def _check(raw: pd.DataFrame, lines: list[int]) -> Iterator[Finding]:
 Emit = Callable[..., Iterator[Finding]]
 
 
-def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator[Finding]:
+def _check_numbers(raw: "pd.DataFrame", num: "pd.DataFrame", emit: Emit) -> Iterator[Finding]:
     """Parse numeric columns into `num`; flag non-numbers, non-positive values, implausible magnitudes."""
     import numpy as np
     import pandas as pd
@@ -181,7 +179,7 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
         ok = text.eq("") | text.str.fullmatch(_NUMBER) | text.str.lower().eq(NOT_SUPPORTED)
         in_unit = f" in {unit}" if unit else ""
 
-        def not_a_number(i: int, text: pd.Series = text, in_unit: str = in_unit) -> str:
+        def not_a_number(i: int, text: "pd.Series" = text, in_unit: str = in_unit) -> str:
             return f"'{text.iloc[i]}' is not a plain number{in_unit}"
 
         yield from emit(~ok, name, "error", "not-a-number", not_a_number)
@@ -206,7 +204,7 @@ def _check_numbers(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator
         yield from emit(v.notna() & v.ne(v.round()), whole, "error", "not-whole", "must be a whole number")
 
 
-def _check_provenance(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Iterator[Finding]:
+def _check_provenance(raw: "pd.DataFrame", num: "pd.DataFrame", emit: Emit) -> Iterator[Finding]:
     """Enumerations, sources, confidence, and what a price must carry."""
     for column, allowed in (("kind", schema.KINDS), ("confidence", schema.CONFIDENCES),
                             ("price_kind", schema.PRICE_KINDS), ("status", schema.STATUSES)):
@@ -227,7 +225,7 @@ def _check_provenance(raw: pd.DataFrame, num: pd.DataFrame, emit: Emit) -> Itera
                         f"a price needs its {column.removeprefix('price_')}")
 
 
-def _check_duplicates(raw: pd.DataFrame, line: Any, emit: Emit) -> Iterator[Finding]:
+def _check_duplicates(raw: "pd.DataFrame", line: Any, emit: Emit) -> Iterator[Finding]:
     """Names and aliases, case- and punctuation-insensitive, each naming one row."""
     import pandas as pd
 
@@ -263,7 +261,7 @@ def _same(a: str, b: str, whole: bool = False) -> bool:
     return abs(x - y) <= 0.005 * max(abs(x), abs(y), 1e-9)
 
 
-def _check_figures(raw: pd.DataFrame, lines: list[int], folder: Path) -> Iterator[Finding]:
+def _check_figures(raw: "pd.DataFrame", lines: list[int], folder: Path) -> Iterator[Finding]:
     """Every figure has a provenance row giving its value; no figure rests on deny-listed sources alone; every
     interconnect figure says how its direction was settled; no 'n/a' where the chip's notes say it is supported.
     And sources.csv itself is well formed."""
@@ -304,7 +302,7 @@ def _check_source_row(i: int, r: dict[str, str], names: set[str], deny: list[tup
                       "is marked chosen; mark it rejected")
 
 
-def _check_figure(row: pd.Series, line: int, col: str, value: str, figure: list[dict[str, str]],
+def _check_figure(row: "pd.Series", line: int, col: str, value: str, figure: list[dict[str, str]],
                   deny: list[tuple[str, str]]) -> Iterator[Finding]:
     """One figure of the chips file against its rows of sources.csv."""
     from chipcmp.data import provenance
@@ -350,7 +348,7 @@ _ORDER_WORDS = re.compile(r"\border(?:ed|s)?\b[^.]{0,80}\bworth\b|\bworth\b[^.]{
 _ASIDE = re.compile(r"spars|\bcard\b|\bDuo\b", re.I)
 
 
-def _check_note_claims(row: pd.Series, line: int, col: str, value: str, figure: list[dict[str, str]]
+def _check_note_claims(row: "pd.Series", line: int, col: str, value: str, figure: list[dict[str, str]]
                        ) -> Iterator[Finding]:
     """A number the row's notes give for this figure ('bf16 780 = ...') must be its value or a value one of its
     sources gives: a note that contradicts the cell misleads whoever reads `show`."""
@@ -361,7 +359,7 @@ def _check_note_claims(row: pd.Series, line: int, col: str, value: str, figure: 
         yield from _claims(sentence, row, line, col, value, given)
 
 
-def _claims(sentence: str, row: pd.Series, line: int, col: str, value: str, given: set[float | None]
+def _claims(sentence: str, row: "pd.Series", line: int, col: str, value: str, given: set[float | None]
             ) -> Iterator[Finding]:
     for m in _CLAIM.finditer(sentence):
         if _CLAIM_WORDS[m.group(1).lower()] != col:

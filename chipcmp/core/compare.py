@@ -1,8 +1,6 @@
 """Chips side by side: each field of each chip with its ratio to a baseline (▲ better, ▼ worse by the field's
 direction), marks for figures whose sources disagree (~) and for unsupported formats."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -34,14 +32,14 @@ class SideBySide(NamedTuple):
     """Rows of a table side by side: one row per field, one column per row of the table with its ratio to the
     baseline. What chips and systems share; `compare` adds what only chips have (marks, ranges, overrides)."""
 
-    frame: pd.DataFrame
+    frame: "pd.DataFrame"
     columns: list[Col]
     better: dict[tuple[int, str], bool]
     groups: list[tuple[str, ...]]
     key: dict[object, str]  # row label -> its value column
 
 
-def side_by_side(df: pd.DataFrame, order: Sequence[object], names: Sequence[str], registry: Registry,
+def side_by_side(df: "pd.DataFrame", order: Sequence[object], names: Sequence[str], registry: Registry,
                  shown: dict[object, str]) -> SideBySide:
     """Each field of `names` as a row; the rows of `df` labelled `order` as columns (the first is the baseline),
     each with its ratio to the baseline where the field has a direction (▲ better, ▼ worse)."""
@@ -82,7 +80,7 @@ def side_by_side(df: pd.DataFrame, order: Sequence[object], names: Sequence[str]
     return SideBySide(frame, cols, better, groups, key)
 
 
-def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None, metrics: str | None = None) -> Result:
+def compare(ds: "Dataset", queries: Sequence[str], baseline: str | None = None, metrics: str | None = None) -> Result:
     """Chips as columns, fields as rows, with each chip's ratio to the baseline (the first chip by default).
 
     A ratio carries ▲ when the chip is better than the baseline on that row's metric and ▼ when worse, by the
@@ -123,7 +121,7 @@ def compare(ds: Dataset, queries: Sequence[str], baseline: str | None = None, me
                   ranged=ranged)
 
 
-def _overrides(ds: Dataset, df: pd.DataFrame, names: Sequence[str], order: Sequence[object], table: SideBySide,
+def _overrides(ds: "Dataset", df: "pd.DataFrame", names: Sequence[str], order: Sequence[object], table: SideBySide,
                name_of: dict[object, str], notes: list[str]) -> set[tuple[int, str]]:
     """Cells a user's file or --price set: marked in tables, listed in a provenance column in CSV/JSON."""
     marks: set[tuple[int, str]] = set()
@@ -140,7 +138,7 @@ def _overrides(ds: Dataset, df: pd.DataFrame, names: Sequence[str], order: Seque
     return marks
 
 
-def all_chips(ds: Dataset, names: Sequence[str]) -> bool:
+def all_chips(ds: "Dataset", names: Sequence[str]) -> bool:
     """Whether every name is a chip (then a name that is also a system's is read as the chip)."""
     from chipcmp.data.names import name_keys
 

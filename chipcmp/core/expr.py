@@ -15,8 +15,6 @@ input gives an unknown value, and an unknown value never satisfies a condition, 
 at most 300 characters and 8 levels of parentheses deep, so parsing is linear and bounded.
 """
 
-from __future__ import annotations
-
 import math
 import operator
 import re
@@ -57,7 +55,7 @@ class Unit(NamedTuple):
     const: bool = False
 
     @classmethod
-    def of(cls, text: str) -> Unit:
+    def of(cls, text: str) -> "Unit":
         """'TFLOPS/W' -> TFLOPS¹ W⁻¹; 'GB/s/k$' -> GB¹ s⁻¹ USD⁻¹ × 1e-3; '' -> dimensionless."""
         dims: dict[str, int] = {}
         scale = 1.0
@@ -69,13 +67,13 @@ class Unit(NamedTuple):
             dims[symbol] = dims.get(symbol, 0) + sign
         return cls(_norm(dims), scale)
 
-    def times(self, other: Unit, sign: int = 1) -> Unit:
+    def times(self, other: "Unit", sign: int = 1) -> "Unit":
         dims = dict(self.dims)
         for k, e in other.dims:
             dims[k] = dims.get(k, 0) + sign * e
         return Unit(_norm(dims), self.scale * other.scale ** sign, self.const and other.const)
 
-    def same(self, other: Unit) -> bool:
+    def same(self, other: "Unit") -> bool:
         return self.const or other.const or self.dims == other.dims
 
     def __str__(self) -> str:
@@ -113,7 +111,7 @@ class Expression(NamedTuple):
     text: str
     fields: tuple[str, ...]
     unit: str
-    compute: Callable[[pd.DataFrame], pd.Series]
+    compute: "Callable[[pd.DataFrame], pd.Series]"
 
 
 class Condition(NamedTuple):
@@ -121,7 +119,7 @@ class Condition(NamedTuple):
 
     text: str
     fields: tuple[str, ...]
-    mask: Callable[[pd.DataFrame], pd.Series]
+    mask: "Callable[[pd.DataFrame], pd.Series]"
 
     def __str__(self) -> str:
         return self.text
@@ -167,7 +165,7 @@ def parse_condition(text: str) -> Condition:
                           "with like")
     compare = OPS[op]
 
-    def mask(df: pd.DataFrame) -> pd.Series:
+    def mask(df: "pd.DataFrame") -> "pd.Series":
         a, b = lhs(df), rhs(df)
         hit = compare(a, b)
         known = _known(a) & _known(b)
@@ -194,7 +192,7 @@ def _text_condition(text: str, name: str, op: str, value: str) -> Condition:
                           "letters, digits, spaces and . + - / ( )")
     key, compare = fold(value), OPS[op]
 
-    def mask(df: pd.DataFrame) -> pd.Series:
+    def mask(df: "pd.DataFrame") -> "pd.Series":
         s = df[name]
         return compare(fold_series(s), key) & s.notna()
 
@@ -205,10 +203,10 @@ def _known(v: Any) -> Any:
     return v.notna() if hasattr(v, "notna") else not (isinstance(v, float) and math.isnan(v))
 
 
-def _checked(compute: Compute, text: str, option: str) -> Callable[[pd.DataFrame], Any]:
+def _checked(compute: Compute, text: str, option: str) -> "Callable[[pd.DataFrame], Any]":
     """The computation, with an overflow (a finite input giving an infinite result) as an error."""
 
-    def run(df: pd.DataFrame) -> Any:
+    def run(df: "pd.DataFrame") -> Any:
         import numpy as np
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -300,7 +298,7 @@ class _Parser:
                              "\n(`chipcmp metrics` lists every field)")
         self.fields.append(name)
 
-        def get(df: pd.DataFrame) -> pd.Series:
+        def get(df: "pd.DataFrame") -> "pd.Series":
             if name in df.columns:
                 return df[name]
             return schema.METRIC_BY_NAME[name].compute(df)
@@ -313,7 +311,7 @@ class _Parser:
             word = "add" if op == "+" else "subtract"
             raise self.fail(f"cannot {word} {_unit_words(lu)} and {_unit_words(ru)}; combine like units")
 
-        def compute(df: pd.DataFrame) -> pd.Series | float:
+        def compute(df: "pd.DataFrame") -> "pd.Series | float":
             a, b = lf(df), rf(df)
             if op == "+":
                 return a + b

@@ -1,7 +1,5 @@
 """The shared filters (--vendor, --country, --kind, --since, --where) and chip selection by name."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -34,7 +32,7 @@ class Filters(NamedTuple):
         return ", ".join(p for p in parts if p)
 
 
-def _match_values(df: pd.DataFrame, column: str, wanted: Sequence[str], option: str) -> pd.Series:
+def _match_values(df: "pd.DataFrame", column: str, wanted: Sequence[str], option: str) -> "pd.Series":
     """Rows whose `column` equals one of `wanted` (case/punctuation-insensitive); unknown values are an error."""
     key = fold_series(df[column])
     present = sorted(set(df[column].dropna()))
@@ -49,7 +47,7 @@ def _match_values(df: pd.DataFrame, column: str, wanted: Sequence[str], option: 
     return mask
 
 
-def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+def apply_filters(df: "pd.DataFrame", f: Filters) -> "pd.DataFrame":
     """The rows that pass every filter. Metrics named in --where are computed (and kept) as needed."""
     conditions = []
     if f.where:
@@ -80,7 +78,7 @@ def apply_filters(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
     return out
 
 
-def select(ds: Dataset, chips: Sequence[str], filters: Filters) -> pd.DataFrame:
+def select(ds: "Dataset", chips: Sequence[str], filters: Filters) -> "pd.DataFrame":
     """The chips named (all when none are), narrowed by the filters."""
     df = ds.frame.loc[resolve(ds.frame, chips)] if chips else ds.frame
     return apply_filters(df, filters)

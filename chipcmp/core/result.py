@@ -1,7 +1,5 @@
 """What a command returns: one frame plus how to show it. Every renderer reads this one object."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,7 +33,7 @@ class Col(NamedTuple):
         return self.name or self.key
 
     @classmethod
-    def of(cls, name: str, *, bar: bool = False, keep: bool = False, registry: Registry = CHIPS) -> Col:
+    def of(cls, name: str, *, bar: bool = False, keep: bool = False, registry: Registry = CHIPS) -> "Col":
         """A column described by the registry (the chips', or another table's)."""
         f = registry.by_name[name]
         return cls(name, schema.field_header(f), f.numeric, bar, f.kind, keep=keep or name == "name", unit=f.unit)
@@ -47,7 +45,7 @@ class Result:
 
     def __init__(
         self,
-        frame: pd.DataFrame,
+        frame: "pd.DataFrame",
         columns: list[Col],
         *,
         title: str = "",
@@ -61,7 +59,7 @@ class Result:
         groups: list[tuple[str, ...]] | None = None,
         chart: str | None = None,
         image: Callable[[Any, str], None] | None = None,
-        inputs: tuple[Path, ...] = (),
+        inputs: "tuple[Path, ...]" = (),
         failure: str | None = None,
         unsupported: dict[str, Any] | None = None,
     ) -> None:
@@ -89,23 +87,23 @@ class Result:
         # Kept apart from the numbers until shown, so an export of a million rows keeps its columns as floats.
         self.unsupported = {} if unsupported is None else unsupported
 
-    def replace(self, **changes: Any) -> Result:
+    def replace(self, **changes: Any) -> "Result":
         """A copy with `changes` (field name -> value); this result is not touched."""
         new = object.__new__(Result)
         new.__dict__.update(self.__dict__, **changes)
         return new
 
-    def marked(self) -> pd.DataFrame:
+    def marked(self) -> "pd.DataFrame":
         """The frame as shown: "n/a" where `unsupported` says so (NaN elsewhere stays unknown)."""
         return with_marks(self.frame, self.unsupported)
 
-    def rows(self, start: int, stop: int) -> Result:
+    def rows(self, start: int, stop: int) -> "Result":
         """The rows start:stop (by position), their marks with them: for writing a large result in parts."""
         return self.replace(frame=self.frame.iloc[start:stop],
                        unsupported={k: m[start:stop] for k, m in self.unsupported.items()})
 
 
-def with_marks(frame: pd.DataFrame, masks: dict[str, Any]) -> pd.DataFrame:
+def with_marks(frame: "pd.DataFrame", masks: dict[str, Any]) -> "pd.DataFrame":
     """`frame` with "n/a" in the cells each column's mask (numpy bool, by position) marks; the frame itself is
     not touched. Built in numpy: pandas' mask cost ~0.3 ms a column on the bundled data, more on a million rows."""
     import pandas as pd

@@ -2,8 +2,6 @@
 own config or model card. `train` and `serve` take `--model NAME` for these, or `--params` for anything else.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from chipcmp.data.names import fold, suggest

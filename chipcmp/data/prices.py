@@ -12,8 +12,6 @@ offers on the chosen day give their median, and the source says how many and who
 region is borrowed for another's price.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from chipcmp.data import schema

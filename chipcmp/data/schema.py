@@ -5,8 +5,6 @@ read these tables, so adding a column or a metric is one entry here. This module
 pandas (``chipcmp --help`` and completion read it): metric formulas receive a DataFrame and only call its methods.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -48,7 +46,7 @@ class Metric(NamedTuple):
     unit: str
     formula: str
     inputs: tuple[str, ...]
-    compute: Callable[[pd.DataFrame], pd.Series]
+    compute: "Callable[[pd.DataFrame], pd.Series]"
     higher_is_better: bool | None = True  # None: a two-sided figure (ridge point), no better or worse
     default: bool = False  # shown by `compare` without --metrics
     kind: Kind = "float"
@@ -223,7 +221,7 @@ SOURCE_KINDS = ("vendor", "paper", "analyst", "press", "cloud", "benchmark", "es
 SOURCE_ROLES = ("chosen", "alternative", "superseded", "discounted", "rejected")
 
 
-def safe_ratio(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
+def safe_ratio(num: "pd.Series", den: "pd.Series", scale: float = 1.0) -> "pd.Series":
     """num × scale / den, missing (never 0 or inf) where either input is missing or den is not positive. In numpy,
     not pandas operators: a chip's show computes thirty of these on one row, where pandas' per-call overhead is
     all the cost. The chips' ratio metrics and the systems' share it."""
@@ -237,21 +235,21 @@ def safe_ratio(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
     return pd.Series(out, index=num.index)
 
 
-def _ratio(num: str, den: str, scale: float = 1.0) -> Callable[[pd.DataFrame], pd.Series]:
+def _ratio(num: str, den: str, scale: float = 1.0) -> "Callable[[pd.DataFrame], pd.Series]":
     """The metric num × scale / den of two columns (safe_ratio)."""
 
-    def compute(df: pd.DataFrame) -> pd.Series:
+    def compute(df: "pd.DataFrame") -> "pd.Series":
         return safe_ratio(df[num], df[den], scale)
 
     return compute
 
 
-def _tpp(df: pd.DataFrame) -> pd.Series:
+def _tpp(df: "pd.DataFrame") -> "pd.Series":
     # TPP = 2 × MacTOPS × bit length, maximised over precisions; a datasheet TFLOPS already counts 2 ops per MAC.
     return df[[p.column for p in PRECISIONS]].mul([p.bits for p in PRECISIONS], axis=1).max(axis=1, skipna=True)
 
 
-def _pd(df: pd.DataFrame) -> pd.Series:
+def _pd(df: "pd.DataFrame") -> "pd.Series":
     area = df["die_area_mm2"]
     return _tpp(df) / area.where(area > 0)
 

@@ -6,8 +6,6 @@ are chips × the chip's figures. Where the system's vendor states a total differ
 ratio, so a clock or power cap that the chip row does not carry is visible.
 """
 
-from __future__ import annotations
-
 import functools
 import math
 from typing import TYPE_CHECKING, NamedTuple

@@ -2,8 +2,6 @@
 named system's. A bare chip never borrows a pod's domain: the CloudMatrix 384's 384 chips apply only with
 --system."""
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 BOX_CHIPS = 16  # a system of at most this many chips is a box (a server or a baseboard), not a rack or pod

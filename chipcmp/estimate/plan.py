@@ -7,8 +7,6 @@ replica's calibrated rate, rounded up) or the chips a run needs in --days (train
 Every figure carries the low and high that the estimate's calibrated range and the price range give.
 """
 
-from __future__ import annotations
-
 import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -55,14 +53,14 @@ class Goal(NamedTuple):
             raise UsageError("--fit scales a fleet down to --budget or --power: give one of them")
 
 
-def pods(chip_names: set[str]) -> list[System]:
+def pods(chip_names: set[str]) -> "list[System]":
     """The racks and pods (more than a box's chips) built from the candidate chips."""
     from chipcmp.data.systems import catalogue
 
     return [s for s in catalogue() if s.chip in chip_names and s.chips > BOX_CHIPS]
 
 
-def _export(frame: pd.DataFrame, ds: Dataset, goal: Goal) -> tuple[pd.DataFrame, list[str]]:
+def _export(frame: "pd.DataFrame", ds: "Dataset", goal: Goal) -> "tuple[pd.DataFrame, list[str]]":
     """The candidates the buyer may obtain (and why each is kept), and the ones dropped with why."""
     if goal.buyer is None or goal.rule is None:
         return frame.assign(export=""), []
@@ -120,7 +118,7 @@ def _known(v: object) -> bool:
 
 # ---- serving ---------------------------------------------------------------------------------------------------
 
-def serve_candidates(ds: Dataset, sp: ServePlan, chips: list[str], filters: Filters, goal: Goal) -> pd.DataFrame:
+def serve_candidates(ds: "Dataset", sp: "ServePlan", chips: list[str], filters: Filters, goal: Goal) -> "pd.DataFrame":
     """Each candidate's serving estimate: the chips in their box, then (unless a system was named) the racks and
     pods of the chips selected, in one pass."""
     from chipcmp.data.systems import catalogue
@@ -137,7 +135,7 @@ def serve_candidates(ds: Dataset, sp: ServePlan, chips: list[str], filters: Filt
     return out.reset_index(drop=True)
 
 
-def _serve_fleet(r: dict[str, Any], rate: float, sp: ServePlan) -> dict[str, Any]:
+def _serve_fleet(r: dict[str, Any], rate: float, sp: "ServePlan") -> dict[str, Any]:
     """Replicas for `rate` output tokens/s at the estimate and at its range; chips, capex, power, $ per token."""
     cpr = int(r["chips_per_replica"])
     unit = int(r["unit_chips"]) or cpr
@@ -186,7 +184,7 @@ SERVE_COLUMNS = [
 ]
 
 
-def plan_serve(ds: Dataset, sp: ServePlan, rate: float, goal: Goal, chips: list[str], filters: Filters) -> Result:
+def plan_serve(ds: "Dataset", sp: "ServePlan", rate: float, goal: Goal, chips: list[str], filters: Filters) -> Result:
     """The fleet per candidate for `rate` output tokens/s under the plan's latency limits, best first."""
     import pandas as pd
 
@@ -233,7 +231,7 @@ def obtainable_note(goal: Goal) -> str:
     return f"Export: {goal.buyer.upper()} buyer under {r.id} ({r.citation}). {DISCLAIMER}"
 
 
-def _finish(out: pd.DataFrame, key: str) -> pd.DataFrame:
+def _finish(out: "pd.DataFrame", key: str) -> "pd.DataFrame":
     """Ranges as text beside their figures, feasible options first, best first by `key`."""
     import pandas as pd
 
@@ -254,7 +252,7 @@ def _finish(out: pd.DataFrame, key: str) -> pd.DataFrame:
                            kind="mergesort").reset_index(drop=True)
 
 
-def _verdict_serve(out: pd.DataFrame, sp: ServePlan, goal: Goal) -> str:
+def _verdict_serve(out: "pd.DataFrame", sp: "ServePlan", goal: Goal) -> str:
     """The winner, then the chip price below which each of the next options would win on $ per token."""
     key = SERVE_ORDER[goal.by]
     text, best = _verdict(out, key, goal.by)
@@ -264,7 +262,7 @@ def _verdict_serve(out: pd.DataFrame, sp: ServePlan, goal: Goal) -> str:
     return text + "".join(_breakeven(best, r, sp) for _, r in others.iterrows())
 
 
-def _verdict(out: pd.DataFrame, key: str, by: str) -> tuple[str, pd.Series | None]:
+def _verdict(out: "pd.DataFrame", key: str, by: str) -> "tuple[str, pd.Series | None]":
     """Which option wins on `key`, by how much over the next, and whether their ranges overlap; and the winner."""
     ok = out[out["feasible"] & out[key].notna()] if not out.empty else out
     if ok.empty:
@@ -280,13 +278,13 @@ def _verdict(out: pd.DataFrame, key: str, by: str) -> tuple[str, pd.Series | Non
             f"{second['name']} ({_fmt(second, key)}){overlap}.", best)
 
 
-def _fmt(row: pd.Series, key: str) -> str:
+def _fmt(row: "pd.Series", key: str) -> str:
     unit = {"usd_per_mtok_out": "$/M output tokens", "capex_musd": "$M capex", "power_mw": "MW", "chips": "chips",
             "days": "days"}[key]
     return f"{two_significant(row[key])} {unit}"
 
 
-def _breakeven(best: pd.Series, other: pd.Series, sp: ServePlan) -> str:
+def _breakeven(best: "pd.Series", other: "pd.Series", sp: "ServePlan") -> str:
     """What `other` would need to beat the winner on $ per output token: below which chip price (its energy
     known), or below which power per chip (its price known, its power not: Ascend 910B)."""
     if not _known(other["decode_rate"]):
@@ -322,7 +320,7 @@ TRAIN_COLUMNS = [
 ]
 
 
-def _train_fleet(r: dict[str, Any], tp: TrainPlan, unit: int) -> dict[str, Any]:
+def _train_fleet(r: dict[str, Any], tp: "TrainPlan", unit: int) -> dict[str, Any]:
     """Chips for --days (or days on --chips) at the default MFU and at the ends of its range."""
     out: dict[str, Any] = {"name": r["name"], "chip": r["chip"], "export": r.get("export", ""), "feasible": True}
     hours = {"": r["chip_hours"], "_low": r["chip_hours_low"], "_high": r["chip_hours_high"]}
@@ -343,7 +341,7 @@ def _train_fleet(r: dict[str, Any], tp: TrainPlan, unit: int) -> dict[str, Any]:
     return out
 
 
-def plan_train(ds: Dataset, tp: TrainPlan, goal: Goal, chips: list[str], filters: Filters) -> Result:
+def plan_train(ds: "Dataset", tp: "TrainPlan", goal: Goal, chips: list[str], filters: Filters) -> Result:
     """Chips (for --days) or days (on --chips) per candidate, with capex, MW and MWh and their ranges."""
     import pandas as pd
 

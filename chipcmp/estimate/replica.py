@@ -15,8 +15,6 @@ achieved.
   time to first token (the prompt's prefill, queued behind others at the target load) within --ttft-ms.
 """
 
-from __future__ import annotations
-
 import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -39,7 +37,7 @@ DEFAULT_BW_EFF = 0.8  # of peak memory bandwidth, likewise
 class Shape(NamedTuple):
     """What is served and under which limits."""
 
-    model: Model
+    model: "Model"
     weight_bytes: float
     kv_bytes: float
     prompt: int
@@ -164,14 +162,14 @@ def _estimate(shape: Shape, chip: Chip, n: int, batch: int, f: _Fixed) -> Estima
                     f.prefill * QUEUE_FACTOR, bound, f.layout)
 
 
-def _layout(m: Model, chip: Chip, n: int) -> str:
+def _layout(m: "Model", chip: Chip, n: int) -> str:
     if n == 1:
         return "1 chip"
     split = f"EP{n}" if m.moe else f"TP{n}"
     return split if n <= chip.domain else f"{split} over {math.ceil(n / chip.domain)} domains"
 
 
-def _collectives(m: Model, chip: Chip, n: int, tokens: float) -> float:
+def _collectives(m: "Model", chip: Chip, n: int, tokens: float) -> float:
     """Two all-reduces per layer (tensor parallel) or an all-to-all dispatch and combine per layer (experts)."""
     if n == 1 or not m.layers or not m.hidden:
         return 0.0
@@ -263,7 +261,7 @@ def chip_of(r: Any, peak: float, domain: int, scaleout: float | None, compute_ef
                 scaleout, compute_eff, bw_eff)
 
 
-def efficiencies(r: pd.Series, precision: str) -> tuple[float, float]:
+def efficiencies(r: "pd.Series", precision: str) -> tuple[float, float]:
     """Compute and bandwidth efficiency: the chip's published measurements over its peaks, else the defaults."""
     peak = r.get(f"{precision}_tflops")
     measured_c = r.get(f"{precision}_achieved_tflops") if precision in ("bf16", "fp8") else None
@@ -273,7 +271,7 @@ def efficiencies(r: pd.Series, precision: str) -> tuple[float, float]:
     return min(c, 1.0), min(b, 1.0)
 
 
-def not_modelled(row: pd.Series) -> str:
+def not_modelled(row: "pd.Series") -> str:
     """Why the decode model does not represent this chip, or ''."""
     memory = str(row.get("memory_type") or "")
     if row.get("kind") == "wafer":

@@ -4,8 +4,6 @@ Alone in a module without pandas so that `--help` and completion can offer the r
 evaluates them.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 DISCLAIMER = ("Informational calculation from public specifications, not legal advice: the rules have conditions "

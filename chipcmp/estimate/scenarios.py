@@ -7,8 +7,6 @@ role 'fit'); its range, the lowest and highest of those ratios. `chipcmp calibra
 the estimate made without it (leave-one-out) and the held-out results against the fitted factors.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 # MLPerf Inference latency limits (loadgen mlperf.conf): (TTFT ms, TPOT ms) per scenario; Offline has none.
@@ -38,7 +36,7 @@ class Factor(NamedTuple):
     n: int
 
     @classmethod
-    def of(cls, ratios: list[float]) -> Factor | None:
+    def of(cls, ratios: list[float]) -> "Factor | None":
         if not ratios:
             return None
         return cls(_median(ratios), min(ratios), max(ratios), len(ratios))

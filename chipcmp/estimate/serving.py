@@ -10,8 +10,6 @@ Chips the model does not represent (wafer-scale SRAM machines, deterministic dat
 modelled, with the reason, never with a bound.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -92,7 +90,7 @@ def compute_precision(weights: str) -> str:
 CHECK_BAND = (0.67, 1.5)  # a chip's own published results outside this band of its estimates get a note
 
 
-def chip_checks(ds: Dataset) -> dict[str, list[float]]:
+def chip_checks(ds: "Dataset") -> dict[str, list[float]]:
     """Per chip, how its estimates compared with its own published results (median ratio, results)."""
     from chipcmp.data import bundle
 
@@ -104,7 +102,7 @@ def chip_checks(ds: Dataset) -> dict[str, list[float]]:
     return chip_ratios(ds)
 
 
-def factors(ds: Dataset) -> dict[str, Factor]:
+def factors(ds: "Dataset") -> dict[str, Factor]:
     """The calibration factors: from the release's bundle for the bundled data, else computed."""
     from chipcmp.data import bundle
 
@@ -116,7 +114,7 @@ def factors(ds: Dataset) -> dict[str, Factor]:
     return fit(ds)
 
 
-def serve(ds: Dataset, plan: ServePlan, chips: list[str], filters: Filters,
+def serve(ds: "Dataset", plan: ServePlan, chips: list[str], filters: Filters,
           pods: Sequence[tuple[str, str, float | None]] = ()) -> Result:
     """Per chip: layout, output tokens/s per chip (end to end and decode) with ranges, time per output token,
     time to first token, $ per million output tokens (purchase and rental), tokens per kWh. `pods` (system name,
@@ -168,7 +166,7 @@ COLUMNS = [Col("name", "Name", keep=True), Col("chips_per_replica", "Chips / rep
            Col("note", "Note", keep=True, kind="note")]
 
 
-def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: Mapping[str, Any],
+def _chip_row(ds: "Dataset", plan: ServePlan, precision: str, label: object, r: Mapping[str, Any],
               fs: dict[str, Factor]) -> dict[str, object]:
     """One chip's estimate as a row of the table, or the reason it has none."""
     from chipcmp.estimate.boxes import box_of
@@ -215,7 +213,7 @@ def _chip_row(ds: Dataset, plan: ServePlan, precision: str, label: object, r: Ma
     return row
 
 
-def _checked(out: pd.DataFrame, checks: dict[str, list[float]]) -> None:
+def _checked(out: "pd.DataFrame", checks: dict[str, list[float]]) -> None:
     """A note on each chip whose own published results the model misses by more than CHECK_BAND."""
     if out.empty:
         return

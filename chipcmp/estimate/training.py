@@ -5,8 +5,6 @@ Every assumption (formula, precision, MFU, PUE, prices) is returned with the res
 exported as columns and as JSON meta. A chip lacking a needed figure stays in the output with unknown values.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, NamedTuple
 
 from chipcmp.core.fields import check_precision
@@ -24,7 +22,7 @@ if TYPE_CHECKING:
     from chipcmp.data.dataset import Dataset
 
 
-def unknown_note(df: pd.DataFrame, key: str, needs: list[str]) -> list[str]:
+def unknown_note(df: "pd.DataFrame", key: str, needs: list[str]) -> list[str]:
     missing = df[df[key].isna()]
     if missing.empty:
         return []
@@ -57,14 +55,14 @@ class TrainPlan(NamedTuple):
             raise UsageError("give --chips (how long?) or --days (how many chips?), not both")
 
 
-def _power(df: pd.DataFrame, plan: TrainPlan) -> tuple[list[float], list[str]]:
+def _power(df: "pd.DataFrame", plan: TrainPlan) -> tuple[list[float], list[str]]:
     """Watts per chip and their basis (the --system's power, else TDP, else deployed power) for each chip."""
     basis = [power_basis(t, d, s, plan.system_w, plan.system_name)
              for t, d, s in zip(df["tdp_w"], df["deployed_w"], df["deployed_scope"], strict=True)]
     return [w if w is not None else float("nan") for w, _ in basis], [b for _, b in basis]
 
 
-def train(ds: Dataset, plan: TrainPlan, chips: list[str], filters: Filters) -> Result:
+def train(ds: "Dataset", plan: TrainPlan, chips: list[str], filters: Filters) -> Result:
     """Training compute (6·N·D), chip-hours at the given MFU, wall-clock or chips needed, energy and cost."""
     import numpy as np
 

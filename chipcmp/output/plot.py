@@ -4,8 +4,6 @@ The terminal charts are drawn on a character grid here (no dependency); `-o char
 with matplotlib, installed as the optional extra `pip install "chipcmp[plot]"`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -38,7 +36,7 @@ class MissingExtra(ChipcmpError):
 class Points(NamedTuple):
     """The chips that have both values, with the frontier flag; what both renderers draw."""
 
-    frame: pd.DataFrame  # name, x, y, pareto
+    frame: "pd.DataFrame"  # name, x, y, pareto
     x: str
     y: str
     log_x: bool
@@ -48,11 +46,11 @@ class Points(NamedTuple):
     registry: Registry = CHIPS  # the chips' fields, or the systems'
 
     @property
-    def frontier(self) -> pd.DataFrame:
+    def frontier(self) -> "pd.DataFrame":
         return self.frame[self.frame["pareto"]].sort_values("x")
 
 
-def pareto_mask(x: pd.Series, y: pd.Series, x_higher: bool, y_higher: bool) -> pd.Series:
+def pareto_mask(x: "pd.Series", y: "pd.Series", x_higher: bool, y_higher: bool) -> "pd.Series":
     """True for points no other point beats on both axes (each in its own better direction). O(n log n)."""
     import numpy as np
     import pandas as pd
@@ -77,7 +75,7 @@ def _direction(name: str, registry: Registry = CHIPS) -> bool:
     return True if f.higher_is_better is None else f.higher_is_better
 
 
-def _rows(ds: Dataset, names: list[str], filters: Filters, registry: Registry) -> pd.DataFrame:
+def _rows(ds: "Dataset", names: list[str], filters: Filters, registry: Registry) -> "pd.DataFrame":
     """The chips (or, with the systems' registry, the systems) to chart, after the filters."""
     if registry is CHIPS:
         return select(ds, names, filters)
@@ -90,7 +88,7 @@ def _rows(ds: Dataset, names: list[str], filters: Filters, registry: Registry) -
     return select_systems(ds, names, filters.vendor)
 
 
-def points(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_x: bool = False,
+def points(ds: "Dataset", x: str, y: str, chips: list[str], filters: Filters, log_x: bool = False,
            log_y: bool = False, registry: Registry = CHIPS) -> Points:
     """The chips (or systems) to plot: both values known (and positive on a log axis)."""
     import pandas as pd
@@ -119,7 +117,7 @@ def _axis_label(name: str, registry: Registry = CHIPS) -> str:
     return schema.field_header(registry.by_name[name])
 
 
-def _scale(values: pd.Series, log: bool) -> tuple[pd.Series, float, float]:
+def _scale(values: "pd.Series", log: bool) -> "tuple[pd.Series, float, float]":
     import numpy as np
 
     v = np.log10(values) if log else values
@@ -198,7 +196,7 @@ def frontier_text(p: Points) -> str:
     return "\n".join(rows) + "\n"
 
 
-def bars(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int | None = None) -> pd.DataFrame:
+def bars(ds: "Dataset", metric: str, chips: list[str], filters: Filters, top: int | None = None) -> "pd.DataFrame":
     """Chips with a known `metric`, best first."""
     f = check_field(metric)
     check_top(top)
@@ -212,7 +210,7 @@ def bars(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int 
     return out.head(top) if top else out
 
 
-def bars_text(frame: pd.DataFrame, metric: str, width: int) -> str:
+def bars_text(frame: "pd.DataFrame", metric: str, width: int) -> str:
     width = max(MIN_WIDTH, width)
     names = [clean(n)[:24] for n in frame["name"]]
     values = [fmt_number(v) for v in frame["value"]]
@@ -313,14 +311,14 @@ def scatter_image(p: Points) -> Callable[[Any, str], None]:
     return write
 
 
-def bars_image(frame: pd.DataFrame, metric: str) -> Callable[[Any, str], None]:
+def bars_image(frame: "pd.DataFrame", metric: str) -> Callable[[Any, str], None]:
     def write(f: Any, kind: str) -> None:
         _write_bars(frame, metric, f, kind)
 
     return write
 
 
-def _write_bars(frame: pd.DataFrame, metric: str, f: Any, kind: str) -> None:
+def _write_bars(frame: "pd.DataFrame", metric: str, f: Any, kind: str) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(frame) + 1.2), dpi=120)
     ax.barh([clean(n) for n in frame["name"].astype(str)][::-1], list(frame["value"])[::-1], color="#2e86ab")
@@ -332,7 +330,7 @@ def _write_bars(frame: pd.DataFrame, metric: str, f: Any, kind: str) -> None:
     plt.close(fig)
 
 
-def scatter_result(ds: Dataset, x: str, y: str, chips: list[str], filters: Filters, log_x: bool, log_y: bool,
+def scatter_result(ds: "Dataset", x: str, y: str, chips: list[str], filters: Filters, log_x: bool, log_y: bool,
                    width: int, pareto: bool, registry: Registry = CHIPS) -> Result:
     """The scatter as a Result: the points as data, the chart as text, and an image writer."""
     p = points(ds, x, y, chips, filters, log_x, log_y, registry)
@@ -350,7 +348,7 @@ def scatter_result(ds: Dataset, x: str, y: str, chips: list[str], filters: Filte
                   assumptions={"x": x, "y": y, "log_x": log_x, "log_y": log_y, "table": what})
 
 
-def bar_result(ds: Dataset, metric: str, chips: list[str], filters: Filters, top: int | None,
+def bar_result(ds: "Dataset", metric: str, chips: list[str], filters: Filters, top: int | None,
                width: int) -> Result:
     frame = bars(ds, metric, chips, filters, top)
     out = frame.rename(columns={"value": metric})

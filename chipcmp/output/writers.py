@@ -1,8 +1,6 @@
 """The machine formats and the one path out: CSV, TSV, JSON (one versioned envelope) and Markdown from one
 `Result`, and `emit`, which picks the terminal table or a writer and the stream or `-o` file."""
 
-from __future__ import annotations
-
 import math
 import sys
 from collections.abc import Sequence
@@ -26,7 +24,7 @@ if TYPE_CHECKING:
 ENVELOPE_VERSION = 1  # JSON: bump when a key of the envelope changes meaning or goes away
 
 
-def output_frame(result: Result, ints: set[str] | None = None) -> pd.DataFrame:
+def output_frame(result: "Result", ints: set[str] | None = None) -> "pd.DataFrame":
     """The frame as CSV, TSV and JSON carry it: the columns' output names, whole numbers as integers (`ints`:
     the integer columns, when decided over a whole result written in parts).
 
@@ -63,7 +61,7 @@ def output_frame(result: Result, ints: set[str] | None = None) -> pd.DataFrame:
     return out.set_axis(unique, axis=1) if unique != list(out.columns) else out
 
 
-def _int_columns(result: Result) -> set[str]:
+def _int_columns(result: "Result") -> set[str]:
     """Integer-kind columns whose every known value is whole: written without decimals."""
     import numpy as np
 
@@ -77,7 +75,7 @@ def _int_columns(result: Result) -> set[str]:
     return out
 
 
-def _whole_rows(s: pd.Series, kinds: Sequence[str | None]) -> pd.Series:
+def _whole_rows(s: "pd.Series", kinds: Sequence[str | None]) -> "pd.Series":
     """A compare column (one row per field): the rows of whole-number fields (year, dies) as integers."""
     import pandas as pd
 
@@ -86,7 +84,7 @@ def _whole_rows(s: pd.Series, kinds: Sequence[str | None]) -> pd.Series:
     return pd.Series(cells, index=s.index, dtype=object)
 
 
-def _csv_frame(result: Result, ints: set[str] | None = None) -> pd.DataFrame:
+def _csv_frame(result: "Result", ints: set[str] | None = None) -> "pd.DataFrame":
     """The frame with formula-like text cells escaped and line breaks inside cells made plain LF (so the CSV
     writer quotes them). Only columns that hold such a cell are replaced: exports of a million rows must not
     double their memory."""
@@ -114,7 +112,7 @@ def _csv_frame(result: Result, ints: set[str] | None = None) -> pd.DataFrame:
 CSV_PART_ROWS = 100_000  # a large result is written this many rows at a time: its text never all in memory
 
 
-def render_csv(result: Result, out: IO[str], sep: str = ",") -> None:
+def render_csv(result: "Result", out: IO[str], sep: str = ",") -> None:
     n = len(result.frame)
     ints = _int_columns(result)  # decided over the whole result, so every part writes a column alike
     for start in range(0, max(n, 1), CSV_PART_ROWS):
@@ -122,11 +120,11 @@ def render_csv(result: Result, out: IO[str], sep: str = ",") -> None:
         _csv_frame(part, ints).to_csv(out, index=False, lineterminator="\n", sep=sep, header=start == 0)
 
 
-def render_tsv(result: Result, out: IO[str]) -> None:
+def render_tsv(result: "Result", out: IO[str]) -> None:
     render_csv(result, out, sep="\t")
 
 
-def envelope(result: Result, command: str, data: dict[str, Any] | None) -> dict[str, Any]:
+def envelope(result: "Result", command: str, data: dict[str, Any] | None) -> dict[str, Any]:
     """The JSON envelope, the same keys for every command (pinned by tests/output/test_contract.py)."""
     return {
         "chipcmp": ENVELOPE_VERSION,
@@ -140,7 +138,7 @@ def envelope(result: Result, command: str, data: dict[str, Any] | None) -> dict[
     }
 
 
-def render_json(result: Result, out: IO[str], command: str = "", data: dict[str, Any] | None = None) -> None:
+def render_json(result: "Result", out: IO[str], command: str = "", data: dict[str, Any] | None = None) -> None:
     import json
 
     head = _finite(envelope(result, command, data))
@@ -173,7 +171,7 @@ def _jsonable(o: Any) -> Any:
     raise TypeError(f"{type(o).__name__} is not JSON")
 
 
-def render_markdown(result: Result, out: IO[str]) -> None:
+def render_markdown(result: "Result", out: IO[str]) -> None:
     frame = result.marked()
     if result.title:
         out.write(f"**{escape_markdown(result.title)}**\n\n")
@@ -201,7 +199,7 @@ class Target(NamedTuple):
     protect: tuple[Path, ...] = ()
 
 
-def _write(result: Result, target: Target, f: IO[str]) -> list[str]:
+def _write(result: "Result", target: Target, f: IO[str]) -> list[str]:
     if target.fmt is OutputFormat.table:
         if result.chart is not None:
             f.write(result.chart)
@@ -218,7 +216,7 @@ def _write(result: Result, target: Target, f: IO[str]) -> list[str]:
     return []
 
 
-def emit(result: Result, target: Target, console: Console | None = None) -> list[str]:
+def emit(result: "Result", target: Target, console: "Console | None" = None) -> list[str]:
     """Render `result` to the target's file or to stdout (a rich table on a terminal). Returns messages."""
     messages = list(result.messages)
     if target.fmt in (OutputFormat.csv, OutputFormat.tsv) and result.notes:
