@@ -4,15 +4,9 @@ CR line breaks, stray quotes, over-long fields, true/false in number columns. Ch
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from chipcmp.data.files import (
-    MAX_FIELD_BYTES,
-)
-
-if TYPE_CHECKING:
-    pass
-
+from chipcmp.data.files import MAX_FIELD_BYTES
 
 SCAN_CHUNK = 1 << 22  # bytes per numpy pass of the ragged-row scan
 

@@ -8,16 +8,11 @@ ratio, so a clock or power cap that the chip row does not carry is visible.
 
 import functools
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from chipcmp.data.names import fold, suggest
 from chipcmp.data.reader import Rows, bundled, number
 from chipcmp.errors import UsageError
-
-if TYPE_CHECKING:
-
-    pass
-
 
 SYSTEMS = "systems.csv"
 

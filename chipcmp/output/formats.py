@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from chipcmp.errors import UsageError
-
-if TYPE_CHECKING:
-
-    pass
 
 
 class OutputFormat(str, enum.Enum):
