@@ -184,14 +184,15 @@ def _collectives(m: "Model", chip: Chip, n: int, tokens: float) -> float:
 
 def best(shape: Shape, chip: Chip, fixed: int | None = None, batch: int | None = None) -> Estimate | None:
     """The layout and batch with the most output per chip that meets the latency limits (or at the batch
-    given); a replica inside the scale-up domain beats one that crosses it at equal throughput."""
+    given); a replica inside the scale-up domain beats one that crosses it at equal throughput. A layout that
+    outputs nothing (its collectives cross a link of no known speed) is none: `why_none` says why."""
     found: Estimate | None = None
     for n in replica_sizes(shape, chip, fixed):
         f = _fixed(shape, chip, n)
         if f is None:
             continue
         e = _largest(shape, chip, n, f, (batch,) if batch is not None else BATCHES)
-        if e is not None and (found is None or _key(e, chip) > _key(found, chip)):
+        if e is not None and e.tokens_s > 0 and (found is None or _key(e, chip) > _key(found, chip)):
             found = e
     return found
 

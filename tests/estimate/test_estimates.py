@@ -36,6 +36,18 @@ def test_scenarios_never_give_more_output_under_tighter_limits(cli):
         assert got["interactive"] <= got["server"] <= got["offline"], (chip, got)
 
 
+def test_offline_never_prices_a_layout_that_outputs_nothing(cli):
+    """Without latency limits, a model too big for a PCIe card's one-chip domain used to come back as a layout
+    with no output, and its cost per token divided by zero (an internal error for every chip list). It is no
+    estimate, with the reason."""
+    rows = _serve(cli, "--model", "Llama 3.1 70B", "--scenario", "offline")
+    l40s = rows["L40S"]  # 48 GB on PCIe: 140 GB of weights need 4 chips
+    assert l40s["tokens_s_chip"] is None
+    assert "needs 4 chips, beyond its 1-chip scale-up domain" in l40s["note"]
+    assert all(r["tokens_s_chip"] is None or r["tokens_s_chip"] > 0 for r in rows.values())
+    assert rows["H100 SXM"]["tokens_s_chip"] > 0
+
+
 def test_interactive_meets_its_latency_limit(cli):
     row = _serve(cli, "H100", "--model", "Llama 3.1 70B", "--scenario", "interactive")["H100 SXM"]
     assert row["tpot_ms"] <= 40 and row["ttft_s"] <= 0.45  # MLPerf llama2-70b interactive: TPOT 40 ms, TTFT 450 ms
