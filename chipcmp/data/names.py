@@ -44,8 +44,6 @@ _TYPED_FOR = str.maketrans({"o": "0", "l": "1", "i": "1"})
 INVISIBLE = "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]"
 
 
-_INVISIBLE = re.compile(INVISIBLE)
-
 
 def fold(text: str) -> str:
     """The key names are matched on: 'Ascend-910B', 'ascend 910b' and 'ASCEND910B' are one."""
@@ -64,7 +62,7 @@ def skeleton(text: str) -> str:
 
 def name_problem(name: str) -> str | None:
     """Why `name` cannot name a row (it folds to nothing, or hides invisible characters), or None."""
-    if _INVISIBLE.search(name):
+    if re.search(INVISIBLE, name):  # compiled on first use (re caches it): most runs never need it
         return "contains an invisible or control character (direction override, zero-width space, ...)"
     if not fold(name):
         return "has no letter or digit, so no one could type it"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 _SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
 
 
-_COUNT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]?)\s*$")
+_COUNT = r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]?)\s*$"  # compiled on first use
 
 
 # What a model or a training run can sensibly have: outside is a typo (a forgotten suffix, an extra zero).
@@ -31,7 +31,7 @@ COUNT_RANGE = {"--params": (1e6, 1e15), "--active-params": (1e6, 1e15), "--token
 
 def parse_count(text: str, option: str) -> float:
     """'70B' -> 7e10. K, M, B (or G), T suffixes; a typo like '70Q', a bare '70' or an absurd size is an error."""
-    m = _COUNT.match(text)
+    m = re.match(_COUNT, text)
     if not m or m[3].upper() not in _SUFFIX:
         raise UsageError(f"{option} {shorten(text)!r}: write a positive number with a K, M, B or T suffix, "
                          "e.g. 70B or 2T")

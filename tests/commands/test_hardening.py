@@ -165,6 +165,21 @@ def test_terminal_gets_no_escape_or_markup_from_data(cli, tmp_path, args):
         assert "[bold]V[/bold]" in out  # markup shown as the text it is
 
 
+def test_clean_removes_every_control_and_format_character_and_keeps_printable_text():
+    # `clean` returns printable text untouched without running its pattern: that shortcut is only right if no
+    # character the pattern removes is printable. Checked over every code point.
+    import re
+    import sys
+
+    from chipcmp.text import _CONTROL, clean
+
+    removed = [chr(i) for i in range(sys.maxunicode + 1) if re.fullmatch(_CONTROL, chr(i))]
+    assert len(removed) > 60 and "\x1b" in removed and "\u202e" in removed and "\ufeff" in removed
+    assert not [c for c in removed if c.isprintable()]
+    assert all(clean(f"a{c}b") in ("ab", "a b") for c in removed)
+    assert clean("Ascend 910B — 2.8× ▲") == "Ascend 910B — 2.8× ▲"
+
+
 def test_markdown_escapes_markup_and_html(cli, tmp_path):
     f = tmp_path / "in.csv"
     f.write_text(f"{HEADER}\nA,<script>x</script>,1,,,,s,official,\n")
