@@ -60,18 +60,21 @@ def pods(chip_names: set[str]) -> "list[System]":
     return [s for s in catalogue() if s.chip in chip_names and s.chips > BOX_CHIPS]
 
 
-def _export(frame: "pd.DataFrame", ds: "Dataset", goal: Goal) -> "tuple[pd.DataFrame, list[str]]":
+def _export(rows: list[dict[str, Any]], ds: "Dataset", goal: Goal) -> tuple[list[dict[str, Any]], list[str]]:
     """The candidates the buyer may obtain (and why each is kept), and the ones dropped with why."""
     if goal.buyer is None or goal.rule is None:
-        return frame.assign(export=""), []
-    chip_rows = ds.frame.set_index("name", drop=False).loc[frame["chip"]]
+        return [{**r, "export": ""} for r in rows], []
+    import numpy as np
+
+    chip_rows = ds.frame.set_index("name", drop=False).loc[[r["chip"] for r in rows]]
     keep, why = obtainable.status(chip_rows.reset_index(drop=True), goal.buyer, goal.rule)
-    frame = frame.assign(export=why.to_numpy())
-    kept = frame[keep.to_numpy()]
-    dropped = frame[~keep.to_numpy()]
+    marked = [{**r, "export": w} for r, w in zip(rows, why.tolist(), strict=True)]
+    keep_ = np.asarray(keep, dtype=bool).tolist()
+    kept = [r for r, k in zip(marked, keep_, strict=True) if k]
+    dropped = [str(r["name"]) for r, k in zip(marked, keep_, strict=True) if not k]
     lines = [f"Not obtainable by a {goal.buyer.upper()} buyer under {goal.rule}: {len(dropped)} options, among them "
-             + _names(dropped["name"]) + " (`chipcmp controls --rule " + str(goal.rule) + "` gives each class)."] \
-        if not dropped.empty else []
+             + _names(dropped) + " (`chipcmp controls --rule " + str(goal.rule) + "` gives each class)."] \
+        if dropped else []
     return kept, lines
 
 
@@ -118,9 +121,11 @@ def _known(v: object) -> bool:
 
 # ---- serving ---------------------------------------------------------------------------------------------------
 
-def serve_candidates(ds: "Dataset", sp: "ServePlan", chips: list[str], filters: Filters, goal: Goal) -> "pd.DataFrame":
+def serve_candidates(ds: "Dataset", sp: "ServePlan", chips: list[str], filters: Filters,
+                     goal: Goal) -> list[dict[str, Any]]:
     """Each candidate's serving estimate: the chips in their box, then (unless a system was named) the racks and
-    pods of the chips selected, in one pass."""
+    pods of the chips selected, in one pass; in `serve`'s order (most output per chip first), each named for
+    what is bought (the chip, or the system)."""
     from chipcmp.data.systems import catalogue
     from chipcmp.estimate import serving
 
@@ -128,11 +133,22 @@ def serve_candidates(ds: "Dataset", sp: "ServePlan", chips: list[str], filters: 
     if goal.pods and not sp.system_name:
         names = set(select(ds, chips, filters)["name"])
         extra = [(s.name, s.chip, s.power_kw * 1000 / s.chips if s.power_kw else None) for s in pods(names)]
-    first = serving.serve(ds, sp, chips, filters, extra).frame
+    rows = serving.estimate_rows(ds, sp, chips, filters, serving.factors(ds), extra)
+    nan = float("nan")
+
+    def order(r: dict[str, Any]) -> tuple[bool, float, str]:  # serve's: most output first, unknown last, by name
+        t = r.get("tokens_s_chip")
+        return (False, -t, str(r["name"])) if isinstance(t, float) and _known(t) else (True, 0.0, str(r["name"]))
+
+    rows.sort(key=order)  # stable, as serve's sort
     sized = {s.name: s.chips for s in catalogue()}
-    out = first.assign(unit_chips=[sized.get(s, 0) for s in first["system"]])
-    out["name"] = out["system"].where(out["system"] != "", out["chip"])
-    return out.reset_index(drop=True)
+    out = []
+    for r in rows:
+        row = {**dict.fromkeys(serving.NUMBERS, nan), **dict.fromkeys(serving.TEXTS, ""), **r}
+        row["unit_chips"] = sized.get(str(row["system"]), 0)
+        row["name"] = row["system"] or row["chip"]
+        out.append(row)
+    return out
 
 
 def _serve_fleet(r: dict[str, Any], rate: float, sp: "ServePlan") -> dict[str, Any]:
@@ -192,7 +208,7 @@ def plan_serve(ds: "Dataset", sp: "ServePlan", rate: float, goal: Goal, chips: l
     check_range(rate, "--output-rate")
     cands, dropped = _export(serve_candidates(ds, sp, chips, filters, goal), ds, goal)
     rows, missing = [], []
-    for r in records(cands):
+    for r in cands:
         if not _known(r["tokens_s_chip"]):
             missing.append(str(r["name"]))
             continue
@@ -354,9 +370,9 @@ def plan_train(ds: "Dataset", tp: "TrainPlan", goal: Goal, chips: list[str], fil
     df = select(ds, chips, filters).set_index("name", drop=False)
     base = base.assign(chip=base["name"], price_usd_low=df.loc[base["name"], "price_usd_low"].to_numpy(),
                        price_usd_high=df.loc[base["name"], "price_usd_high"].to_numpy())
-    cands, dropped = _export(base, ds, goal)
+    cands, dropped = _export(records(base), ds, goal)
     rows, missing = [], []
-    for r in records(cands):
+    for r in cands:
         if not _known(r["chip_hours"]):
             missing.append(str(r["name"]))
             continue

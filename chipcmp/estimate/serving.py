@@ -26,8 +26,6 @@ from chipcmp.ranges import check_range
 from chipcmp.text import span, two_significant
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from chipcmp.data.dataset import Dataset
 
 DEFAULT_SCENARIO = "server"
@@ -123,8 +121,28 @@ def serve(ds: "Dataset", plan: ServePlan, chips: list[str], filters: Filters,
 
     plan.check()
     p = check_precision(plan.precision)
-    df = select(ds, chips, filters)
     fs = factors(ds)
+    out = pd.DataFrame(estimate_rows(ds, plan, chips, filters, fs, pods))
+    for c in NUMBERS:
+        if c not in out.columns:
+            out[c] = float("nan")
+    for c in TEXTS:
+        if c not in out.columns:
+            out[c] = ""
+    out = out.sort_values(["tokens_s_chip", "name"], ascending=[False, True], na_position="last", kind="mergesort")
+    title = f"Serving {plan.model.name} ({'MoE' if plan.model.moe else 'dense'}), {p.label} compute, " \
+            f"{plan.scenario_used} scenario"
+    return Result(out, COLUMNS, title=title, notes=_notes(plan, fs), assumptions=_assumptions(plan, p.name, fs))
+
+
+def estimate_rows(ds: "Dataset", plan: ServePlan, chips: list[str], filters: Filters, fs: dict[str, Factor],
+                  pods: Sequence[tuple[str, str, float | None]] = ()) -> list[dict[str, object]]:
+    """`serve`'s rows as dicts, in the order of the selection (then the pods), calibrated by `fs` (`factors`): a
+    row without an estimate has only its name, vendor, note and what is known. What `plan` builds on, without
+    a table in between."""
+    plan.check()
+    p = check_precision(plan.precision)
+    df = select(ds, chips, filters)
     chips_ = list(zip(df.index, records(df), strict=True))
     rows = [{**_chip_row(ds, plan, p.name, label, r, fs), "chip": r["name"], "system": ""} for label, r in chips_]
     by_name = {str(r["name"]): (label, r) for label, r in chips_}
@@ -132,18 +150,8 @@ def serve(ds: "Dataset", plan: ServePlan, chips: list[str], filters: Filters,
         label, r = by_name[chip]
         in_pod = plan._replace(system_name=system, system_w=watts)
         rows.append({**_chip_row(ds, in_pod, p.name, label, r, fs), "chip": chip, "system": system})
-    out = pd.DataFrame(rows)
-    for c in NUMBERS:
-        if c not in out.columns:
-            out[c] = float("nan")
-    for c in ("layout", "box", "bound", "power_basis", "note", "tokens_range", "usd_range"):
-        if c not in out.columns:
-            out[c] = ""
-    _checked(out, chip_checks(ds))
-    out = out.sort_values(["tokens_s_chip", "name"], ascending=[False, True], na_position="last", kind="mergesort")
-    title = f"Serving {plan.model.name} ({'MoE' if plan.model.moe else 'dense'}), {p.label} compute, " \
-            f"{plan.scenario_used} scenario"
-    return Result(out, COLUMNS, title=title, notes=_notes(plan, fs), assumptions=_assumptions(plan, p.name, fs))
+    _checked(rows, chip_checks(ds))
+    return rows
 
 
 NUMBERS = ("chips_per_replica", "batch", "tokens_s_chip", "tokens_s_chip_low", "tokens_s_chip_high",
@@ -153,6 +161,7 @@ NUMBERS = ("chips_per_replica", "batch", "tokens_s_chip", "tokens_s_chip_low", "
            "prefill_tokens_s_chip_low", "prefill_tokens_s_chip_high", "power_w", "usd_per_chip_hour",
            "usd_per_chip_hour_low", "usd_per_chip_hour_high", "energy_usd_per_chip_hour", "price_usd", "price_usd_low",
            "price_usd_high")
+TEXTS = ("layout", "box", "bound", "power_basis", "note", "tokens_range", "usd_range")
 COLUMNS = [Col("name", "Name", keep=True), Col("chips_per_replica", "Chips / replica", True, kind="count", keep=True),
            Col("layout", "Layout"), Col("batch", "Batch", True, kind="count"),
            Col("tokens_s_chip", "Out tok/s per chip", True, kind="estimate", keep=True),
@@ -213,19 +222,16 @@ def _chip_row(ds: "Dataset", plan: ServePlan, precision: str, label: object, r: 
     return row
 
 
-def _checked(out: "pd.DataFrame", checks: dict[str, list[float]]) -> None:
+def _checked(rows: list[dict[str, object]], checks: dict[str, list[float]]) -> None:
     """A note on each chip whose own published results the model misses by more than CHECK_BAND."""
-    if out.empty:
-        return
-    for i, name, per_chip in zip(out.index, out["name"], out["tokens_s_chip"], strict=True):
-        ratio, n = checks.get(str(name), (1.0, 0))
-        estimated = per_chip == per_chip  # noqa: PLR0124 -- NaN: no estimate
-        if n and estimated and not CHECK_BAND[0] <= ratio <= CHECK_BAND[1]:
+    for row in rows:
+        ratio, n = checks.get(str(row["name"]), (1.0, 0))
+        if n and positive(row.get("tokens_s_chip")) and not CHECK_BAND[0] <= ratio <= CHECK_BAND[1]:
             word = "optimistic" if ratio > 1 else "pessimistic"
             text = (f"the model is {ratio:.1f}× {word} against this chip's own {int(n)} published result"
                     f"{'s' * (n != 1)} (`chipcmp calibration`): read its figures near the "
                     f"{'low' if ratio > 1 else 'high'} end of the range")
-            out.at[i, "note"] = "; ".join(x for x in (out.at[i, "note"], text) if x)
+            row["note"] = "; ".join(x for x in (str(row["note"]), text) if x)
 
 
 def _figures(plan: ServePlan, e: layout.Estimate, fs: dict[str, Factor], r: Mapping[str, Any]) -> dict[str, object]:
