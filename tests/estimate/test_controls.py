@@ -113,3 +113,33 @@ def test_tpp_and_pd_are_ordinary_metrics(cli):
     r = cli("rank", "--metric", "pd", "--top", "3", "--format", "csv")
     assert r.exit_code == 0
     assert r.stdout.splitlines()[0] == "rank,name,vendor,pd,rank_range"
+
+
+def test_tpp_and_performance_density_agree_with_their_definition():
+    """TPP = max over precisions of TFLOPS × bit length, unknown only where every precision is; PD = TPP / die
+    area, unknown where the area is not positive. Computed in numpy: checked against the definition written
+    with pandas' row max, on chips with gaps, zeros and bad areas."""
+    import numpy as np
+    import pandas as pd
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from chipcmp.data import schema
+
+    cols = [p.column for p in schema.PRECISIONS]
+    value = st.one_of(st.just(float("nan")), st.floats(0, 1e5))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(st.lists(value, min_size=len(cols), max_size=len(cols)),
+                              st.one_of(st.just(float("nan")), st.floats(-10, 2000))), min_size=0, max_size=6))
+    def check(rows):
+        df = pd.DataFrame([dict(zip(cols, v, strict=True), die_area_mm2=a) for v, a in rows],
+                          columns=[*cols, "die_area_mm2"], dtype="float64")
+        tpp = df[cols].mul([p.bits for p in schema.PRECISIONS], axis=1).max(axis=1, skipna=True)
+        area = df["die_area_mm2"]
+        pd.testing.assert_series_equal(schema.FIELD_BY_NAME["tpp"].compute(df), tpp, check_names=False)
+        pd.testing.assert_series_equal(schema.FIELD_BY_NAME["pd"].compute(df), tpp / area.where(area > 0),
+                                       check_names=False)
+        assert np.isnan(schema.FIELD_BY_NAME["tpp"].compute(df)).tolist() == df[cols].isna().all(axis=1).tolist()
+
+    check()
