@@ -88,6 +88,8 @@ def _csv_frame(result: "Result", ints: set[str] | None = None) -> "pd.DataFrame"
     """The frame with formula-like text cells escaped and line breaks inside cells made plain LF (so the CSV
     writer quotes them). Only columns that hold such a cell are replaced: exports of a million rows must not
     double their memory."""
+    from pandas import notna
+
     frame = output_frame(result, ints)
     numeric = {c.out for c in result.columns if c.numeric}
     marked = {c.out for c in result.columns if c.numeric and c.key in result.unsupported}
@@ -96,10 +98,9 @@ def _csv_frame(result: "Result", ints: set[str] | None = None) -> "pd.DataFrame"
         col = frame[c]
         if col.dtype.kind in "biufc" or str(col.dtype) == "Int64" or c in marked:
             continue  # numbers, and numbers with the "n/a" marks applied from masks: nothing a sheet would run
-        if col.dtype != object:  # pandas' text dtype: every known cell is a string
-            cells = col.dropna().tolist()
-        else:
-            cells = [v for v in col.to_numpy(dtype=object) if isinstance(v, str)]
+        values = col.to_numpy(dtype=object)
+        # pandas' text dtype: every known cell is a string (this costs a tenth of dropna on a small table)
+        cells = values[notna(values)].tolist() if col.dtype != object else [v for v in values if isinstance(v, str)]
         if c in numeric and all(v == NOT_SUPPORTED for v in cells):
             continue  # numbers and n/a (a throughput column with unsupported cells): nothing a sheet would run
         if column_may_hold_formulas(cells):
