@@ -29,10 +29,12 @@ def unsupported_mask(ds: Dataset, df: pd.DataFrame, name: str) -> pd.Series:
     import pandas as pd
 
     column = _unsupported_source(name)
-    labels = ds.unsupported_labels(column) if column else set()
-    if not labels:
-        return pd.Series(False, index=df.index)
-    return pd.Series(df.index.isin(list(labels)), index=df.index)
+    return pd.Series(_na_rows(ds, df, column) if column else False, index=df.index)
+
+
+def _na_rows(ds: Dataset, df: pd.DataFrame, column: str) -> Any:
+    """The rows of `df` (numpy bool, by position) whose `column` the data marks n/a."""
+    return df.index.isin(list(ds.unsupported_labels(column)))
 
 
 def mark_unsupported(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
@@ -52,7 +54,7 @@ def unsupported_masks(ds: Dataset, df: pd.DataFrame, names: Iterable[str]) -> di
         if n not in df.columns or source is None or source not in marked:
             continue  # most columns: decided without touching pandas
         if source not in rows:
-            rows[source] = df.index.isin(list(ds.unsupported_labels(source)))
+            rows[source] = _na_rows(ds, df, source)
         mask = rows[source] & df[n].isna().to_numpy()
         if mask.any():
             out[n] = mask

@@ -133,14 +133,9 @@ def serve_candidates(ds: "Dataset", sp: "ServePlan", chips: list[str], filters: 
     if goal.pods and not sp.system_name:
         names = set(select(ds, chips, filters)["name"])
         extra = [(s.name, s.chip, s.power_kw * 1000 / s.chips if s.power_kw else None) for s in pods(names)]
-    rows = serving.estimate_rows(ds, sp, chips, filters, serving.factors(ds), extra)
+    found = serving.estimate_rows(ds, sp, chips, filters, serving.factors(ds), extra)
+    rows = [found[i] for i in serving.by_output(found)]
     nan = float("nan")
-
-    def order(r: dict[str, Any]) -> tuple[bool, float, str]:  # serve's: most output first, unknown last, by name
-        t = r.get("tokens_s_chip")
-        return (False, -t, str(r["name"])) if isinstance(t, float) and _known(t) else (True, 0.0, str(r["name"]))
-
-    rows.sort(key=order)  # stable, as serve's sort
     sized = {s.name: s.chips for s in catalogue()}
     out = []
     for r in rows:

@@ -201,7 +201,8 @@ def _largest(shape: Shape, chip: Chip, n: int, f: _Fixed, batches: tuple[int, ..
     """The replica at the largest batch that fits and meets the limits, found by bisection. A larger batch holds
     more KV cache and takes longer per step, so the batches that pass are a prefix of `batches`; and output per
     second rises with the batch (a step's time is a fixed part plus parts that grow at most linearly with it),
-    so the largest that passes is the best (ties only where nothing is output)."""
+    so the largest that passes is the best. (Where nothing is output, every batch ties at zero: `best` drops
+    such a layout.)"""
     lo, hi, found = 0, len(batches), None  # batches[:lo] pass; batches[hi:] fail
     while lo < hi:
         mid = (lo + hi) // 2
@@ -210,10 +211,6 @@ def _largest(shape: Shape, chip: Chip, n: int, f: _Fixed, batches: tuple[int, ..
             lo, found = mid + 1, e
         else:
             hi = mid
-    if found is not None and not found.tokens_s > 0:
-        # No output at any batch (a collective over a link of no known speed takes forever): every batch ties,
-        # and the smallest is the one to show.
-        found = _estimate(shape, chip, n, batches[0], f)
     return found
 
 

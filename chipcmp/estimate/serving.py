@@ -122,17 +122,29 @@ def serve(ds: "Dataset", plan: ServePlan, chips: list[str], filters: Filters,
     plan.check()
     p = check_precision(plan.precision)
     fs = factors(ds)
-    out = pd.DataFrame(estimate_rows(ds, plan, chips, filters, fs, pods))
+    rows = estimate_rows(ds, plan, chips, filters, fs, pods)
+    out = pd.DataFrame(rows)  # columns in the order the rows first name them
     for c in NUMBERS:
         if c not in out.columns:
             out[c] = float("nan")
     for c in TEXTS:
         if c not in out.columns:
             out[c] = ""
-    out = out.sort_values(["tokens_s_chip", "name"], ascending=[False, True], na_position="last", kind="mergesort")
+    out = out.take(by_output(rows))
     title = f"Serving {plan.model.name} ({'MoE' if plan.model.moe else 'dense'}), {p.label} compute, " \
             f"{plan.scenario_used} scenario"
     return Result(out, COLUMNS, title=title, notes=_notes(plan, fs), assumptions=_assumptions(plan, p.name, fs))
+
+
+def by_output(rows: list[dict[str, object]]) -> list[int]:
+    """The rows' positions, most output per chip first, those without an estimate last, each by name (a stable
+    sort): the order of `serve`'s table and of `plan`'s candidates."""
+
+    def key(r: dict[str, object]) -> tuple[bool, float, str]:
+        t = r.get("tokens_s_chip")
+        return (False, -t, str(r["name"])) if isinstance(t, float) and positive(t) else (True, 0.0, str(r["name"]))
+
+    return sorted(range(len(rows)), key=lambda i: key(rows[i]))
 
 
 def estimate_rows(ds: "Dataset", plan: ServePlan, chips: list[str], filters: Filters, fs: dict[str, Factor],
